@@ -1,0 +1,45 @@
+/** The agent's settings, after parsing and validation. Durations in milliseconds. */
+export interface Config {
+  /** Node swap I/O (pswpin + pswpout) above which the node counts as thrashing, pages/s. */
+  readonly swapIoThresholdPagesPerSecond: number;
+  /** How long the rate must stay above the threshold before acting, ms. */
+  readonly sustainedDurationMs: number;
+  /** Minimum pod `memory.pressure` full avg10 for a pod to be a candidate, percent. */
+  readonly psiThresholdPercent: number;
+  /** Time between samples, ms. */
+  readonly pollIntervalMs: number;
+  /** No action for this long after an action, ms. */
+  readonly cooldownPeriodMs: number;
+  /** Log what would be done; send nothing destructive. */
+  readonly dryRun: boolean;
+  /** This node's name: only its pods are listed and touched. */
+  readonly nodeName: string;
+  /** Path of a kubeconfig; null means in-cluster service account. */
+  readonly kubeconfigPath: string | null;
+  /** Where the host's /proc is mounted. */
+  readonly procRoot: string;
+  /** Where the host's /sys/fs/cgroup is mounted. */
+  readonly cgroupRoot: string;
+  readonly logFormat: "json" | "text";
+  readonly logLevel: LogLevel;
+}
+
+export type LogLevel = "debug" | "info" | "warning" | "error";
+
+/** The seed's defaults, plus the host-view paths of DESIGN.md §3. */
+export const DEFAULTS = {
+  swapIoThresholdPagesPerSecond: 1000,
+  sustainedDurationMs: 10_000,
+  psiThresholdPercent: 50,
+  pollIntervalMs: 1_000,
+  cooldownPeriodMs: 30_000,
+  dryRun: true,
+  kubeconfigPath: null,
+  procRoot: "/host/proc",
+  cgroupRoot: "/host/sys/fs/cgroup",
+  logFormat: "json",
+  logLevel: "info",
+} as const satisfies Omit<Config, "nodeName">;
+
+/** API request timeout, ms (the issue asks for ≤ 10 s). */
+export const API_TIMEOUT_MS = 10_000;
