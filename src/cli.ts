@@ -1,0 +1,329 @@
+/**
+ * Command line → Config. Go flag syntax (`--flag=value`, `--flag value`, `-flag`,
+ * booleans as `--dry-run=false`, durations as Go writes them), one flag table that
+ * drives parsing, validation and `--help`.
+ */
+import { parseArgs } from "node:util";
+import { type Config, DEFAULTS, type LogLevel } from "./config.ts";
+import { formatDuration, parseDuration } from "./duration.ts";
+
+export const VERSION = "0.1.0";
+
+/** What the command line asks for. */
+export type CliResult =
+  | { readonly kind: "run"; readonly config: Config }
+  | { readonly kind: "help"; readonly text: string }
+  | { readonly kind: "version"; readonly text: string }
+  /** Bad input: print `message` on stderr and exit 2. */
+  | { readonly kind: "error"; readonly message: string };
+
+/** The environment variables the CLI reads for defaults. */
+export interface CliEnv {
+  get(name: string): string | undefined;
+}
+
+type FlagKind = "number" | "duration" | "boolean" | "string" | "enum";
+
+interface FlagSpec {
+  readonly name: string;
+  readonly kind: FlagKind;
+  /** Shown in --help; the unit for numbers. */
+  readonly help: string;
+  readonly unit?: string;
+  readonly choices?: readonly string[];
+  /** Default as shown in --help. */
+  readonly defaultText: string;
+  /** Lower bound for numbers and durations (inclusive unless `exclusiveMin`). */
+  readonly min?: number;
+  readonly max?: number;
+  readonly exclusiveMin?: boolean;
+}
+
+const FLAGS: readonly FlagSpec[] = [
+  {
+    name: "swap-io-threshold",
+    kind: "number",
+    unit: "pages/s",
+    help: "node swap I/O (pswpin + pswpout from /proc/vmstat) above which the node is thrashing",
+    defaultText: String(DEFAULTS.swapIoThresholdPagesPerSecond),
+    min: 0,
+    exclusiveMin: true,
+  },
+  {
+    name: "sustained-duration",
+    kind: "duration",
+    help: "how long swap I/O must stay above the threshold, on every sample, before acting",
+    defaultText: formatDuration(DEFAULTS.sustainedDurationMs),
+    min: 0,
+  },
+  {
+    name: "psi-threshold",
+    kind: "number",
+    unit: "percent",
+    help: "minimum pod memory.pressure full avg10 for a pod to be a candidate (0-100)",
+    defaultText: String(DEFAULTS.psiThresholdPercent),
+    min: 0,
+    max: 100,
+  },
+  {
+    name: "poll-interval",
+    kind: "duration",
+    help: "time between samples",
+    defaultText: formatDuration(DEFAULTS.pollIntervalMs),
+    min: 10,
+  },
+  {
+    name: "cooldown-period",
+    kind: "duration",
+    help: "no further action for this long after an action",
+    defaultText: formatDuration(DEFAULTS.cooldownPeriodMs),
+    min: 0,
+  },
+  {
+    name: "dry-run",
+    kind: "boolean",
+    help: "log what would be deleted and send nothing destructive; arm with --dry-run=false",
+    defaultText: String(DEFAULTS.dryRun),
+  },
+  {
+    name: "node-name",
+    kind: "string",
+    help: "this node's name; only its pods are listed and touched (required)",
+    defaultText: "env NODE_NAME",
+  },
+  {
+    name: "kubeconfig",
+    kind: "string",
+    help: "kubeconfig file for bare nodes; empty means the in-cluster service account",
+    defaultText: "env KUBECONFIG, else in-cluster",
+  },
+  {
+    name: "proc-root",
+    kind: "string",
+    help: "where the host's /proc is mounted",
+    defaultText: DEFAULTS.procRoot,
+  },
+  {
+    name: "cgroup-root",
+    kind: "string",
+    help: "where the host's /sys/fs/cgroup (cgroup v2) is mounted",
+    defaultText: DEFAULTS.cgroupRoot,
+  },
+  {
+    name: "log-format",
+    kind: "enum",
+    choices: ["json", "text"],
+    help: "json lines for machines, text for humans",
+    defaultText: DEFAULTS.logFormat,
+  },
+  {
+    name: "log-level",
+    kind: "enum",
+    choices: ["debug", "info", "warning", "error"],
+    help: "least severe level logged",
+    defaultText: DEFAULTS.logLevel,
+  },
+];
+
+const SPEC_BY_NAME = new Map(FLAGS.map((flag) => [flag.name, flag]));
+
+/** Parses the command line; never throws, never exits. */
+export function parseCli(args: readonly string[], env: CliEnv): CliResult {
+  if (args.some((arg) => /^--?(h|help)$/.test(arg))) return { kind: "help", text: helpText() };
+  if (args.some((arg) => /^--?version$/.test(arg))) {
+    return { kind: "version", text: `kube-soomkiller ${VERSION}` };
+  }
+  const normalized = normalizeArgs(args);
+  if (typeof normalized === "string") return { kind: "error", message: normalized };
+
+  let values: Record<string, string | undefined>;
+  try {
+    const parsed = parseArgs({
+      args: normalized,
+      options: Object.fromEntries(FLAGS.map((flag) => [flag.name, { type: "string" as const }])),
+      strict: true,
+      allowPositionals: false,
+    });
+    values = parsed.values as Record<string, string | undefined>;
+  } catch (error) {
+    return { kind: "error", message: describeParseArgsError(error) };
+  }
+
+  const errors: string[] = [];
+  const number = (name: string, fallback: number): number => {
+    const raw = values[name];
+    if (raw === undefined) return fallback;
+    const spec = SPEC_BY_NAME.get(name)!;
+    const value = Number(raw);
+    if (raw.trim() === "" || !Number.isFinite(value)) {
+      errors.push(invalid(name, raw, `expected a number of ${spec.unit}`));
+      return fallback;
+    }
+    const rangeError = checkRange(spec, value, String(value));
+    if (rangeError) errors.push(invalid(name, raw, rangeError));
+    return value;
+  };
+  const duration = (name: string, fallback: number): number => {
+    const raw = values[name];
+    if (raw === undefined) return fallback;
+    const spec = SPEC_BY_NAME.get(name)!;
+    const ms = parseDuration(raw);
+    if (ms === null) {
+      errors.push(invalid(name, raw, 'expected a Go duration such as "500ms", "10s" or "1m30s"'));
+      return fallback;
+    }
+    const rangeError = checkRange(spec, ms, formatDuration(ms), formatDuration);
+    if (rangeError) errors.push(invalid(name, raw, rangeError));
+    return ms;
+  };
+  const boolean = (name: string, fallback: boolean): boolean => {
+    const raw = values[name];
+    if (raw === undefined) return fallback;
+    const value = parseGoBool(raw);
+    if (value === null) {
+      errors.push(invalid(name, raw, "expected true or false"));
+      return fallback;
+    }
+    return value;
+  };
+  const choice = <T extends string>(name: string, fallback: T): T => {
+    const raw = values[name];
+    if (raw === undefined) return fallback;
+    const spec = SPEC_BY_NAME.get(name)!;
+    if (!spec.choices!.includes(raw)) {
+      errors.push(invalid(name, raw, `expected one of ${spec.choices!.join(", ")}`));
+      return fallback;
+    }
+    return raw as T;
+  };
+  const path = (name: string, fallback: string): string => {
+    const raw = values[name];
+    if (raw === undefined) return fallback;
+    if (raw.trim() === "") errors.push(invalid(name, raw, "expected a path"));
+    return raw.replace(/\/+$/, "") || "/";
+  };
+
+  const config: Config = {
+    swapIoThresholdPagesPerSecond: number(
+      "swap-io-threshold",
+      DEFAULTS.swapIoThresholdPagesPerSecond,
+    ),
+    sustainedDurationMs: duration("sustained-duration", DEFAULTS.sustainedDurationMs),
+    psiThresholdPercent: number("psi-threshold", DEFAULTS.psiThresholdPercent),
+    pollIntervalMs: duration("poll-interval", DEFAULTS.pollIntervalMs),
+    cooldownPeriodMs: duration("cooldown-period", DEFAULTS.cooldownPeriodMs),
+    dryRun: boolean("dry-run", DEFAULTS.dryRun),
+    nodeName: values["node-name"] ?? env.get("NODE_NAME") ?? "",
+    kubeconfigPath: (values["kubeconfig"] ?? env.get("KUBECONFIG") ?? "") || null,
+    procRoot: path("proc-root", DEFAULTS.procRoot),
+    cgroupRoot: path("cgroup-root", DEFAULTS.cgroupRoot),
+    logFormat: choice<"json" | "text">("log-format", DEFAULTS.logFormat),
+    logLevel: choice<LogLevel>("log-level", DEFAULTS.logLevel),
+  };
+  if (errors.length > 0) return { kind: "error", message: errors[0]! };
+  if (config.nodeName.trim() === "") {
+    return {
+      kind: "error",
+      message: "Missing node name: set --node-name or the NODE_NAME environment variable",
+    };
+  }
+  return { kind: "run", config };
+}
+
+/** The `--help` text: every flag with its default and unit. */
+export function helpText(): string {
+  const lines = [
+    `kube-soomkiller ${VERSION}: a soft OOM killer for Kubernetes nodes with swap.`,
+    "",
+    "When node swap I/O stays above --swap-io-threshold for --sustained-duration, it picks the",
+    "pod under the most memory pressure (cgroup memory.pressure full avg10 at or above",
+    "--psi-threshold, with swap in use) and deletes it through the Kubernetes API, so the pod",
+    "gets SIGTERM and its own grace period instead of the kernel's SIGKILL.",
+    "",
+    "Usage: kube-soomkiller [flags]",
+    "",
+    "Flags (Go syntax: --flag=value or --flag value; booleans as --flag=false;",
+    'durations such as "500ms", "10s", "1m30s"):',
+  ];
+  for (const flag of FLAGS) {
+    const type = flag.kind === "enum" ? flag.choices!.join("|") : flag.kind;
+    const unit = flag.unit ? ` (${flag.unit})` : "";
+    lines.push(`  --${flag.name} ${type}`);
+    lines.push(`        ${flag.help}${unit} (default ${flag.defaultText})`);
+  }
+  lines.push("  --help");
+  lines.push("        show this text");
+  lines.push("  --version");
+  lines.push("        print the version");
+  lines.push("");
+  lines.push("Exit codes: 0 stopped by SIGTERM/SIGINT, 1 failed to start, 2 bad flags.");
+  return lines.join("\n");
+}
+
+/**
+ * Go flag syntax → parseArgs syntax: `-flag` → `--flag`; a boolean flag without a
+ * value (`--dry-run`) → `--dry-run=true`, because Go never reads the next word as a
+ * boolean's value. Returns an error message for a bare `--flag` missing its value.
+ */
+function normalizeArgs(args: readonly string[]): string[] | string {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    let arg = args[i]!;
+    if (arg === "--") {
+      out.push(...args.slice(i));
+      break;
+    }
+    if (/^-[^-]/.test(arg)) arg = `-${arg}`;
+    const match = /^--([^=]+)(=.*)?$/.exec(arg);
+    if (match) {
+      const spec = SPEC_BY_NAME.get(match[1]!);
+      if (spec?.kind === "boolean" && match[2] === undefined) arg = `--${spec.name}=true`;
+      else if (spec && match[2] === undefined) {
+        const next = args[i + 1];
+        if (next === undefined) return `Flag --${spec.name} needs a value`;
+        out.push(`--${spec.name}=${next}`);
+        i++;
+        continue;
+      }
+    }
+    out.push(arg);
+  }
+  return out;
+}
+
+function parseGoBool(raw: string): boolean | null {
+  // The spellings Go's strconv.ParseBool accepts.
+  if (["1", "t", "T", "true", "TRUE", "True"].includes(raw)) return true;
+  if (["0", "f", "F", "false", "FALSE", "False"].includes(raw)) return false;
+  return null;
+}
+
+function checkRange(
+  spec: FlagSpec,
+  value: number,
+  shown: string,
+  format: (n: number) => string = String,
+): string | null {
+  if (spec.min !== undefined) {
+    if (spec.exclusiveMin ? value <= spec.min : value < spec.min) {
+      return `${shown} must be ${spec.exclusiveMin ? "above" : "at least"} ${format(spec.min)}`;
+    }
+  }
+  if (spec.max !== undefined && value > spec.max) {
+    return `${shown} must be at most ${format(spec.max)}`;
+  }
+  return null;
+}
+
+function invalid(name: string, raw: string, detail: string): string {
+  return `Invalid value "${raw}" for flag --${name}: ${detail}`;
+}
+
+function describeParseArgsError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const unknown = /Unknown option '([^']+)'/.exec(message);
+  if (unknown) return `Unknown flag "${unknown[1]}": see --help`;
+  const positional = /Unexpected argument '([^']+)'/.exec(message);
+  if (positional) return `Unexpected argument "${positional[1]}": flags start with --`;
+  return `Invalid command line: ${message}`;
+}

@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { helpText, parseCli } from "../src/cli.ts";
+import { DEFAULTS } from "../src/config.ts";
+
+const env = (vars: Record<string, string> = {}) => ({ get: (name: string) => vars[name] });
+
+function run(args: string[], vars: Record<string, string> = { NODE_NAME: "node-a" }) {
+  const result = parseCli(args, env(vars));
+  if (result.kind !== "run") throw new Error(`expected run, got ${JSON.stringify(result)}`);
+  return result.config;
+}
+
+function error(args: string[], vars: Record<string, string> = { NODE_NAME: "node-a" }) {
+  const result = parseCli(args, env(vars));
+  if (result.kind !== "error") throw new Error(`expected error, got ${result.kind}`);
+  return result.message;
+}
+
+Deno.test("parseCli() applies the seed's six defaults", () => {
+  const config = run([]);
+  assert.equal(config.swapIoThresholdPagesPerSecond, 1000);
+  assert.equal(config.sustainedDurationMs, 10_000);
+  assert.equal(config.psiThresholdPercent, 50);
+  assert.equal(config.pollIntervalMs, 1_000);
+  assert.equal(config.cooldownPeriodMs, 30_000);
+  assert.equal(config.dryRun, true);
+  assert.equal(config.nodeName, "node-a");
+  assert.equal(config.kubeconfigPath, null);
+  assert.equal(config.procRoot, DEFAULTS.procRoot);
+  assert.equal(config.cgroupRoot, DEFAULTS.cgroupRoot);
+});
+
+Deno.test("parseCli() takes Go flag syntax: =value, separate value, single dash", () => {
+  const config = run([
+    "--swap-io-threshold=500",
+    "--sustained-duration",
+    "1m30s",
+    "-psi-threshold=20",
+    "--poll-interval=500ms",
+    "-cooldown-period",
+    "45s",
+    "--dry-run=false",
+    "--node-name=node-b",
+    "--kubeconfig",
+    "/etc/kube-soomkiller/kubeconfig",
+    "--proc-root=/tmp/proc/",
+    "--cgroup-root=/tmp/cg",
+    "--log-format=text",
+    "--log-level=debug",
+  ]);
+  assert.equal(config.swapIoThresholdPagesPerSecond, 500);
+  assert.equal(config.sustainedDurationMs, 90_000);
+  assert.equal(config.psiThresholdPercent, 20);
+  assert.equal(config.pollIntervalMs, 500);
+  assert.equal(config.cooldownPeriodMs, 45_000);
+  assert.equal(config.dryRun, false);
+  assert.equal(config.nodeName, "node-b");
+  assert.equal(config.kubeconfigPath, "/etc/kube-soomkiller/kubeconfig");
+  assert.equal(config.procRoot, "/tmp/proc");
+  assert.equal(config.logFormat, "text");
+  assert.equal(config.logLevel, "debug");
+});
+
+Deno.test("parseCli() reads a bare boolean as true and never eats the next word", () => {
+  assert.equal(run(["--dry-run=false", "--dry-run"]).dryRun, true);
+  assert.match(error(["--dry-run", "false"]), /Unexpected argument "false"/);
+});
+
+Deno.test("parseCli() takes NODE_NAME and KUBECONFIG from the environment", () => {
+  const config = run([], { NODE_NAME: "from-env", KUBECONFIG: "/k" });
+  assert.equal(config.nodeName, "from-env");
+  assert.equal(config.kubeconfigPath, "/k");
+  assert.equal(run(["--kubeconfig="], { NODE_NAME: "n", KUBECONFIG: "/k" }).kubeconfigPath, null);
+});
+
+Deno.test("parseCli() names the flag and the value on bad input", () => {
+  const table: [string[], RegExp][] = [
+    [["--swap-io-threshold=abc"], /^Invalid value "abc" for flag --swap-io-threshold: expected/],
+    [["--swap-io-threshold=0"], /--swap-io-threshold: 0 must be above 0/],
+    [["--psi-threshold=101"], /"101" for flag --psi-threshold: 101 must be at most 100/],
+    [["--sustained-duration=10"], /"10" for flag --sustained-duration: expected a Go duration/],
+    [["--poll-interval=1ms"], /"1ms" for flag --poll-interval: 1ms must be at least 10ms/],
+    [["--dry-run=maybe"], /"maybe" for flag --dry-run: expected true or false/],
+    [["--log-format=xml"], /"xml" for flag --log-format: expected one of json, text/],
+    [["--bogus=1"], /^Unknown flag "--bogus"/],
+    [["--node-name"], /^Flag --node-name needs a value/],
+    [["stray"], /^Unexpected argument "stray"/],
+  ];
+  for (const [args, pattern] of table) assert.match(error(args), pattern, args.join(" "));
+});
+
+Deno.test("parseCli() refuses to run without a node name", () => {
+  assert.match(error([], {}), /Missing node name: set --node-name or the NODE_NAME/);
+});
+
+Deno.test("--help lists every flag with its default and unit", () => {
+  const result = parseCli(["--help"], env());
+  assert.equal(result.kind, "help");
+  const text = helpText();
+  const expected: [string, string][] = [
+    ["swap-io-threshold", "(pages/s) (default 1000)"],
+    ["sustained-duration", "(default 10s)"],
+    ["psi-threshold", "(percent) (default 50)"],
+    ["poll-interval", "(default 1s)"],
+    ["cooldown-period", "(default 30s)"],
+    ["dry-run", "(default true)"],
+    ["node-name", "(default env NODE_NAME)"],
+    ["proc-root", "(default /host/proc)"],
+    ["cgroup-root", "(default /host/sys/fs/cgroup)"],
+  ];
+  for (const [flag, shown] of expected) {
+    assert.match(text, new RegExp(`--${flag} `), flag);
+    assert.ok(text.includes(shown), `${flag}: ${shown}`);
+  }
+  assert.equal(parseCli(["--version"], env()).kind, "version");
+});

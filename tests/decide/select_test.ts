@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import type { PodMeta } from "../../src/decide/pod_meta.ts";
+import { candidateName, preselect, selectVictims } from "../../src/decide/select.ts";
+import type { PodStats } from "../../src/sense/pod_stats.ts";
+
+function stats(uid: string, swapCurrentBytes: number, fullAvg10Percent: number): PodStats {
+  return {
+    uid,
+    cgroupPath: `/cg/pod${uid}`,
+    qosClass: "burstable",
+    swapCurrentBytes,
+    memoryCurrentBytes: 64 << 20,
+    memoryMaxBytes: 64 << 20,
+    fullAvg10Percent,
+    someAvg10Percent: fullAvg10Percent,
+    oomKillCount: 0,
+    containers: [],
+  };
+}
+
+function meta(uid: string, name: string, extra: Partial<PodMeta> = {}): PodMeta {
+  return {
+    uid,
+    namespace: "default",
+    name,
+    nodeName: "node-a",
+    terminating: false,
+    mirrorOfUid: null,
+    priority: null,
+    terminationGracePeriodSeconds: 30,
+    annotations: {},
+    ...extra,
+  };
+}
+
+const names = (selection: { ranked: readonly { pod: PodMeta | null }[] }) =>
+  selection.ranked.map((c) => c.pod?.name);
+
+Deno.test("preselect() keeps pods with swap and full avg10 at or above the threshold", () => {
+  const selection = preselect([
+    stats("a", 0, 90), // no swap: left out entirely
+    stats("b", 1 << 20, 49.99), // below threshold: rejected with reason
+    stats("c", 1 << 20, 50), // at threshold: candidate
+    stats("d", 2 << 20, 70),
+  ], 50);
+  assert.deepEqual(selection.ranked.map((c) => c.stats.uid), ["d", "c"]);
+  assert.deepEqual(selection.rejected.map((r) => [r.candidate.stats.uid, r.reason]), [
+    ["b", "below psi threshold"],
+  ]);
+});
+
+Deno.test("selectVictims() prefers the highest full avg10, then the larger swap, then the name", () => {
+  const pods = [
+    meta("u1", "zeta"),
+    meta("u2", "alpha"),
+    meta("u3", "beta"),
+    meta("u4", "gamma"),
+  ];
+  const table: { stats: PodStats[]; expected: string[] }[] = [
+    {
+      stats: [stats("u1", 1 << 20, 60), stats("u2", 9 << 20, 55), stats("u3", 1 << 20, 80)],
+      expected: ["beta", "zeta", "alpha"],
+    },
+    {
+      stats: [stats("u1", 1 << 20, 60), stats("u2", 3 << 20, 60), stats("u3", 2 << 20, 60)],
+      expected: ["alpha", "beta", "zeta"],
+    },
+    {
+      stats: [stats("u1", 5 << 20, 60), stats("u4", 5 << 20, 60), stats("u2", 5 << 20, 60)],
+      expected: ["alpha", "gamma", "zeta"],
+    },
+  ];
+  for (const { stats: podStats, expected } of table) {
+    const selection = selectVictims(preselect(podStats, 50), pods);
+    assert.deepEqual(names(selection), expected);
+    // Deterministic whatever order the cgroup walk returned.
+    const reversed = selectVictims(preselect([...podStats].reverse(), 50), pods);
+    assert.deepEqual(names(reversed), expected);
+  }
+});
+
+Deno.test("selectVictims() passes over terminating, mirror and unknown pods, saying why", () => {
+  const staticUid = "0123456789abcdef0123456789abcdef";
+  const selection = selectVictims(
+    preselect([
+      stats("t", 9 << 20, 99),
+      stats(staticUid, 9 << 20, 98),
+      stats("ghost", 9 << 20, 97),
+      stats("ok", 1 << 20, 51),
+    ], 50),
+    [
+      meta("t", "terminating-pod", { terminating: true }),
+      meta("mirror-uid", "etcd-node-a", { mirrorOfUid: staticUid, namespace: "kube-system" }),
+      meta("ok", "the-victim"),
+      meta("other", "no-swap"),
+    ],
+  );
+  assert.deepEqual(names(selection), ["the-victim"]);
+  assert.deepEqual(
+    selection.rejected.map((r) => [candidateName(r.candidate), r.reason]),
+    [
+      ["default/terminating-pod", "terminating"],
+      ["kube-system/etcd-node-a", "mirror pod of a static pod"],
+      ["pod ghost", "unknown to the API"],
+    ],
+  );
+});
+
+Deno.test("selectVictims() with every candidate excluded ranks nobody", () => {
+  const selection = selectVictims(preselect([stats("t", 1, 80)], 50), [
+    meta("t", "x", { terminating: true }),
+  ]);
+  assert.equal(selection.ranked.length, 0);
+  assert.equal(selection.rejected.length, 1);
+});
