@@ -1,0 +1,342 @@
+/**
+ * A small kubeconfig reader for running the agent outside a cluster.
+ *
+ * Supported: the current context (or a named one); a cluster's `server`,
+ * `certificate-authority-data` / `certificate-authority` and `insecure-skip-tls-verify`;
+ * a user's `token` / `tokenFile` and `client-certificate(-data)` / `client-key(-data)`.
+ * Not supported, with an error that says so: `exec` and `auth-provider` plugins, basic
+ * auth, impersonation, `proxy-url`, `tls-server-name`. File paths are relative to the
+ * kubeconfig's directory, as in kubectl.
+ *
+ * Parsing is split from I/O: {@linkcode selectFromKubeconfig} is pure,
+ * {@linkcode parseKubeconfig} adds the YAML parser (loaded lazily, so in-cluster runs never
+ * load it), {@linkcode loadKubeconfig} reads the files and returns a KubeConnection.
+ */
+import type { KubeConnection, TokenSource } from "./kube_client.ts";
+import { fileTokenSource, staticTokenSource } from "./token_source.ts";
+
+/** A malformed or unsupported kubeconfig; the message names the file and the field. */
+export class KubeconfigError extends Error {
+  /** The kubeconfig's path. */
+  readonly path: string;
+  constructor(path: string, detail: string) {
+    super(`Cannot read kubeconfig "${path}": ${detail}`);
+    this.name = "KubeconfigError";
+    this.path = path;
+  }
+}
+
+/** A piece of credentials, inline (already base64-decoded) or in a file (absolute path). */
+export type Material =
+  | { readonly field: string; readonly inline: string }
+  | { readonly field: string; readonly file: string };
+
+/** What the selected context says, before any referenced file is read. */
+export interface KubeconfigSelection {
+  /** The kubeconfig's path, for messages. */
+  readonly path: string;
+  readonly contextName: string;
+  readonly clusterName: string;
+  /** Null when the context names no user (anonymous). */
+  readonly userName: string | null;
+  /** `cluster.server`, e.g. `https://127.0.0.1:6443`. */
+  readonly server: string;
+  /** `certificate-authority-data` or `certificate-authority`; null: system roots. */
+  readonly ca: Material | null;
+  readonly insecureSkipTlsVerify: boolean;
+  /** `tokenFile` (re-read when it rotates) or `token`. */
+  readonly token: Material | null;
+  readonly clientCert: Material | null;
+  readonly clientKey: Material | null;
+}
+
+/** Options of the kubeconfig readers. */
+export interface KubeconfigOptions {
+  /** Use this context instead of `current-context`. */
+  readonly context?: string;
+}
+
+/**
+ * Picks the context, cluster and user out of a parsed kubeconfig document. Pure: file
+ * references are only resolved against `dir`, not read.
+ */
+export function selectFromKubeconfig(
+  doc: unknown,
+  path: string,
+  dir: string,
+  options: KubeconfigOptions = {},
+): KubeconfigSelection {
+  const fail = (detail: string): never => {
+    throw new KubeconfigError(path, detail);
+  };
+  if (doc === null || doc === undefined) fail("it is empty");
+  if (!isRecord(doc)) fail("the top level is not a mapping");
+  const root = doc as Record<string, unknown>;
+
+  const contextName = options.context ??
+    (optionalString(root, "current-context", "current-context", fail) || null) ??
+    fail("no current-context");
+  const context = namedEntry(root, "contexts", "context", contextName, fail);
+  const contextField = `contexts["${contextName}"].context`;
+  const clusterName = optionalString(context, "cluster", contextField, fail) ||
+    fail(`${contextField}.cluster is missing`);
+  const userName = optionalString(context, "user", contextField, fail) || null;
+
+  const cluster = namedEntry(root, "clusters", "cluster", clusterName, fail);
+  const clusterField = `clusters["${clusterName}"].cluster`;
+  for (const unsupported of ["proxy-url", "tls-server-name"]) {
+    if (cluster[unsupported] !== undefined) {
+      fail(`${clusterField}.${unsupported} is not supported`);
+    }
+  }
+  const server = optionalString(cluster, "server", clusterField, fail) ||
+    fail(`${clusterField}.server is missing`);
+  if (!/^https?:\/\//.test(server)) {
+    fail(`${clusterField}.server "${server}" is not an http(s) URL`);
+  }
+  const insecure = cluster["insecure-skip-tls-verify"];
+  if (insecure !== undefined && typeof insecure !== "boolean") {
+    fail(`${clusterField}.insecure-skip-tls-verify is not true or false`);
+  }
+  const ca = material(cluster, "certificate-authority", clusterField, dir, fail);
+
+  let token: Material | null = null;
+  let clientCert: Material | null = null;
+  let clientKey: Material | null = null;
+  if (userName !== null) {
+    const user = namedEntry(root, "users", "user", userName, fail);
+    const userField = `users["${userName}"].user`;
+    if (user.exec !== undefined) {
+      const command = isRecord(user.exec) && typeof user.exec.command === "string"
+        ? ` ("${user.exec.command}")`
+        : "";
+      fail(
+        `${userField}.exec${command} is not supported: use a token or a client certificate`,
+      );
+    }
+    if (user["auth-provider"] !== undefined) {
+      fail(`${userField}.auth-provider is not supported: use a token or a client certificate`);
+    }
+    if (user.username !== undefined || user.password !== undefined) {
+      fail(
+        `${userField}.username/password (basic auth) is not supported: ` +
+          `use a token or a client certificate`,
+      );
+    }
+    for (const unsupported of ["as", "as-uid", "as-groups", "as-user-extra"]) {
+      if (user[unsupported] !== undefined) {
+        fail(`${userField}.${unsupported} (impersonation) is not supported`);
+      }
+    }
+    const tokenFile = optionalString(user, "tokenFile", userField, fail);
+    const inlineToken = optionalString(user, "token", userField, fail);
+    // As in client-go, a tokenFile wins over an inline token: it is the one that rotates.
+    if (tokenFile) token = { field: `${userField}.tokenFile`, file: resolvePath(dir, tokenFile) };
+    else if (inlineToken) token = { field: `${userField}.token`, inline: inlineToken };
+    clientCert = material(user, "client-certificate", userField, dir, fail);
+    clientKey = material(user, "client-key", userField, dir, fail);
+    if (clientCert !== null && clientKey === null) {
+      fail(`${userField}.client-key-data or client-key is missing (a client certificate is set)`);
+    }
+    if (clientKey !== null && clientCert === null) {
+      fail(
+        `${userField}.client-certificate-data or client-certificate is missing ` +
+          `(a client key is set)`,
+      );
+    }
+  }
+
+  return {
+    path,
+    contextName,
+    clusterName,
+    userName,
+    server: server.replace(/\/+$/, ""),
+    ca,
+    insecureSkipTlsVerify: insecure === true,
+    token,
+    clientCert,
+    clientKey,
+  };
+}
+
+/** Parses kubeconfig YAML (JSON works too) and selects the context; no file is read. */
+export async function parseKubeconfig(
+  text: string,
+  dir: string,
+  options: KubeconfigOptions & { readonly path?: string } = {},
+): Promise<KubeconfigSelection> {
+  const path = options.path ?? `${dir}/config`;
+  const { parse } = await import("yaml");
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (error) {
+    throw new KubeconfigError(
+      path,
+      `not valid YAML: ${describe(error).split("\n")[0]!.replace(/:$/, "")}`,
+    );
+  }
+  return selectFromKubeconfig(doc, path, dir, options);
+}
+
+/**
+ * Reads a kubeconfig and the files it references and returns the connection of its
+ * current context (or `options.context`). Throws KubeconfigError.
+ */
+export async function loadKubeconfig(
+  path: string,
+  readTextFile: (path: string) => Promise<string> = Deno.readTextFile,
+  options: KubeconfigOptions = {},
+): Promise<KubeConnection> {
+  let text: string;
+  try {
+    text = await readTextFile(path);
+  } catch (error) {
+    throw new KubeconfigError(path, describe(error));
+  }
+  const selection = await parseKubeconfig(text, dirname(path), { ...options, path });
+
+  const read = async (m: Material): Promise<string> => {
+    if ("inline" in m) return m.inline;
+    try {
+      return await readTextFile(m.file);
+    } catch (error) {
+      throw new KubeconfigError(path, `cannot read ${m.field} "${m.file}": ${describe(error)}`);
+    }
+  };
+  const pem = async (m: Material | null, marker: RegExp, what: string) => {
+    if (m === null) return null;
+    const text = await read(m);
+    if (!marker.test(text)) throw new KubeconfigError(path, `${m.field} holds no PEM ${what}`);
+    return text;
+  };
+
+  const caPem = await pem(selection.ca, /-----BEGIN CERTIFICATE-----/, "certificate");
+  const clientCertPem = await pem(
+    selection.clientCert,
+    /-----BEGIN CERTIFICATE-----/,
+    "certificate",
+  );
+  const clientKeyPem = await pem(
+    selection.clientKey,
+    /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
+    "private key",
+  );
+
+  let token: TokenSource | null = null;
+  const tokenMaterial = selection.token;
+  if (tokenMaterial !== null && "file" in tokenMaterial) {
+    token = fileTokenSource(tokenMaterial.file, { readTextFile });
+    try {
+      await token.get();
+    } catch (error) {
+      throw new KubeconfigError(path, `${tokenMaterial.field}: ${describe(error)}`);
+    }
+  } else if (tokenMaterial !== null) {
+    token = staticTokenSource(tokenMaterial.inline);
+  }
+
+  const ca = selection.ca;
+  return {
+    server: selection.server,
+    caPem,
+    caSource: ca === null
+      ? "the system trust store"
+      : "file" in ca
+      ? `the CA "${ca.file}" (${ca.field} in kubeconfig "${path}")`
+      : `the CA in ${ca.field} of kubeconfig "${path}"`,
+    insecureSkipTlsVerify: selection.insecureSkipTlsVerify,
+    clientCertPem,
+    clientKeyPem,
+    token,
+  };
+}
+
+type Fail = (detail: string) => never;
+
+/** The `<kind>` mapping of the entry called `name` in the `<list>` list. */
+function namedEntry(
+  root: Record<string, unknown>,
+  list: string,
+  kind: string,
+  name: string,
+  fail: Fail,
+): Record<string, unknown> {
+  const entries = root[list];
+  if (entries !== undefined && entries !== null && !Array.isArray(entries)) {
+    fail(`${list} is not a list`);
+  }
+  const entry = (Array.isArray(entries) ? entries : []).find((e) =>
+    isRecord(e) && e.name === name
+  ) as Record<string, unknown> | undefined;
+  if (entry === undefined) return fail(`${kind} "${name}" not found in ${list}`);
+  const body = entry[kind];
+  if (body === undefined || body === null) return {};
+  if (!isRecord(body)) return fail(`${list}["${name}"].${kind} is not a mapping`);
+  return body;
+}
+
+/** A string field; "" when absent; fails on another type. */
+function optionalString(
+  object: Record<string, unknown>,
+  key: string,
+  field: string,
+  fail: Fail,
+): string {
+  const value = object[key];
+  if (value === undefined || value === null) return "";
+  if (typeof value !== "string") {
+    return fail(`${field === key ? key : `${field}.${key}`} is not a string`);
+  }
+  return value;
+}
+
+/** `<name>-data` (base64) or `<name>` (a path); the data wins, as in client-go. */
+function material(
+  object: Record<string, unknown>,
+  name: string,
+  field: string,
+  dir: string,
+  fail: Fail,
+): Material | null {
+  const data = optionalString(object, `${name}-data`, field, fail);
+  if (data) {
+    const decoded = decodeBase64(data);
+    if (decoded === null) fail(`${field}.${name}-data is not valid base64`);
+    return { field: `${field}.${name}-data`, inline: decoded as string };
+  }
+  const file = optionalString(object, name, field, fail);
+  return file ? { field: `${field}.${name}`, file: resolvePath(dir, file) } : null;
+}
+
+function decodeBase64(data: string): string | null {
+  try {
+    const binary = atob(data.replace(/\s+/g, ""));
+    return new TextDecoder("utf-8", { fatal: true }).decode(
+      Uint8Array.from(binary, (c) => c.charCodeAt(0)),
+    );
+  } catch {
+    return null;
+  }
+}
+
+function resolvePath(dir: string, file: string): string {
+  if (file.startsWith("/")) return file;
+  return `${dir.replace(/\/+$/, "")}/${file.replace(/^\.\//, "")}`;
+}
+
+function dirname(path: string): string {
+  const slash = path.lastIndexOf("/");
+  if (slash < 0) return ".";
+  if (slash === 0) return "/";
+  return path.slice(0, slash);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,510 @@
+import assert from "node:assert/strict";
+import {
+  createKubeClient,
+  KubeApiError,
+  type KubeClient,
+  type KubeClientOptions,
+  type KubeConnection,
+} from "../../src/act/kube_client.ts";
+import { fileTokenSource, staticTokenSource } from "../../src/act/token_source.ts";
+import {
+  type ApiStandin,
+  type ApiStandinOptions,
+  makePod,
+  startApiStandin,
+  statusBody,
+} from "../fakes/api_standin.ts";
+
+const NODE = "node-1";
+
+function pods() {
+  return [
+    makePod({ name: "web-0", uid: "uid-web-0", nodeName: NODE, priority: 100 }),
+    makePod({
+      name: "db-0",
+      namespace: "data",
+      uid: "uid-db-0",
+      nodeName: NODE,
+      terminationGracePeriodSeconds: 120,
+      annotations: { "example.com/note": "x" },
+    }),
+    makePod({
+      name: "etcd-node-1",
+      namespace: "kube-system",
+      uid: "uid-mirror",
+      nodeName: NODE,
+      annotations: { "kubernetes.io/config.mirror": "0123456789abcdef0123456789abcdef" },
+    }),
+    makePod({ name: "old", uid: "uid-old", nodeName: NODE, deletionTimestamp: new Date() }),
+    makePod({ name: "elsewhere", uid: "uid-else", nodeName: "node-2" }),
+  ];
+}
+
+/** Runs `fn` against a fresh stand-in and a client for it; closes both. */
+async function withClient(
+  standin: ApiStandinOptions,
+  fn: (api: ApiStandin, client: KubeClient, calls: [string, number | null][]) => Promise<void>,
+  connection: Partial<KubeConnection> | ((api: ApiStandin) => Partial<KubeConnection>) = {},
+  options: KubeClientOptions = {},
+): Promise<void> {
+  const api = await startApiStandin(standin);
+  const calls: [string, number | null][] = [];
+  let client: KubeClient | null = null;
+  try {
+    client = createKubeClient(
+      {
+        server: api.url,
+        caPem: api.caPem,
+        insecureSkipTlsVerify: false,
+        clientCertPem: null,
+        clientKeyPem: null,
+        token: standin.token === undefined ? null : staticTokenSource(standin.token),
+        ...(typeof connection === "function" ? connection(api) : connection),
+      },
+      { onRequest: (verb, code) => calls.push([verb, code]), ...options },
+    );
+    await fn(api, client, calls);
+  } finally {
+    client?.close();
+    await api.close();
+  }
+}
+
+async function makeOtherCa(): Promise<string> {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { success } = await new Deno.Command("openssl", {
+      args: [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-subj",
+        "/CN=other-ca",
+        "-days",
+        "1",
+        "-keyout",
+        `${dir}/k.pem`,
+        "-out",
+        `${dir}/ca.pem`,
+      ],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    assert.ok(success);
+    return await Deno.readTextFile(`${dir}/ca.pem`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("listNodePods() asks for the node's pods with the exact field selector", async () => {
+  await withClient({ pods: pods(), token: "t0k" }, async (api, client, calls) => {
+    const result = await client.listNodePods(NODE);
+    assert.equal(api.requests.length, 1);
+    const request = api.requests[0]!;
+    assert.equal(request.method, "GET");
+    assert.equal(request.path, "/api/v1/pods");
+    assert.equal(request.search, "?fieldSelector=spec.nodeName%3Dnode-1&resourceVersion=0");
+    assert.equal(request.headers["authorization"], "Bearer t0k");
+    assert.equal(request.headers["accept"], "application/json");
+    assert.deepEqual(calls, [["GET", 200]]);
+    assert.deepEqual(result.map((p) => p.name), ["web-0", "db-0", "etcd-node-1", "old"]);
+  });
+});
+
+Deno.test("listNodePods() maps V1Pod to PodMeta", async () => {
+  await withClient({ pods: pods() }, async (_api, client) => {
+    const byName = new Map((await client.listNodePods(NODE)).map((p) => [p.name, p]));
+    assert.deepEqual(byName.get("web-0"), {
+      uid: "uid-web-0",
+      namespace: "default",
+      name: "web-0",
+      nodeName: NODE,
+      terminating: false,
+      mirrorOfUid: null,
+      priority: 100,
+      terminationGracePeriodSeconds: null,
+      annotations: {},
+    });
+    assert.equal(byName.get("db-0")?.terminationGracePeriodSeconds, 120);
+    assert.deepEqual(byName.get("db-0")?.annotations, { "example.com/note": "x" });
+    assert.equal(byName.get("db-0")?.priority, null);
+    assert.equal(byName.get("etcd-node-1")?.mirrorOfUid, "0123456789abcdef0123456789abcdef");
+    assert.equal(byName.get("old")?.terminating, true);
+  });
+});
+
+Deno.test("listNodePods() percent-encodes an unusual node name", async () => {
+  await withClient({ pods: pods() }, async (api, client) => {
+    assert.deepEqual(await client.listNodePods("a b&c"), []);
+    assert.equal(
+      api.requests[0]!.search,
+      "?fieldSelector=spec.nodeName%3Da%20b%26c&resourceVersion=0",
+    );
+  });
+});
+
+Deno.test("listNodePods() throws a KubeApiError with the Status message on 500", async () => {
+  await withClient({ pods: pods() }, async (api, client) => {
+    api.inject({ method: "GET" }, {
+      status: 500,
+      body: statusBody(500, "InternalError", "etcdserver: request timed out"),
+    });
+    await assert.rejects(client.listNodePods(NODE), (error: unknown) => {
+      assert.ok(error instanceof KubeApiError);
+      assert.equal(error.code, 500);
+      assert.equal(
+        error.message,
+        'Cannot list pods on node "node-1": HTTP 500 InternalError: etcdserver: request timed out',
+      );
+      return true;
+    });
+  });
+});
+
+Deno.test("listNodePods() names the missing RBAC verb on 403", async () => {
+  await withClient({ pods: pods() }, async (api, client) => {
+    const message = 'pods is forbidden: User "system:serviceaccount:kube-system:soomkiller" ' +
+      'cannot list resource "pods" in API group "" at the cluster scope';
+    api.inject({}, { status: 403, body: statusBody(403, "Forbidden", message) });
+    await assert.rejects(client.listNodePods(NODE), (error: unknown) => {
+      assert.ok(error instanceof KubeApiError);
+      assert.equal(error.code, 403);
+      assert.match(error.message, /^RBAC forbids list pods: grant verb "list" on "pods"/);
+      assert.ok(error.message.includes(message));
+      return true;
+    });
+  });
+});
+
+Deno.test("listNodePods() rejects a body that is not a PodList", async () => {
+  await withClient({ pods: pods() }, async (api, client) => {
+    api.inject({}, { status: 200, body: "<html>proxy</html>" });
+    await assert.rejects(
+      client.listNodePods(NODE),
+      { message: 'Cannot list pods on node "node-1": the response is not a PodList' },
+    );
+  });
+});
+
+Deno.test("deletePod() sends preconditions.uid and no gracePeriodSeconds", async () => {
+  await withClient({ pods: pods(), token: "t0k" }, async (api, client, calls) => {
+    const result = await client.deletePod({ namespace: "data", name: "db-0", uid: "uid-db-0" });
+    assert.deepEqual(result, { kind: "deleted", code: 200 });
+    const request = api.requests[0]!;
+    assert.equal(request.method, "DELETE");
+    assert.equal(request.path, "/api/v1/namespaces/data/pods/db-0");
+    assert.equal(request.search, "");
+    assert.equal(request.headers["content-type"], "application/json");
+    assert.deepEqual(request.body, {
+      apiVersion: "v1",
+      kind: "DeleteOptions",
+      preconditions: { uid: "uid-db-0" },
+    });
+    assert.deepEqual(calls, [["DELETE", 200]]);
+    // Like a real API server: the pod stays, terminating with its own grace period.
+    const stored = api.pods.find((p) => p.metadata?.name === "db-0");
+    assert.ok(stored?.metadata?.deletionTimestamp);
+    assert.equal(stored?.metadata?.deletionGracePeriodSeconds, 120);
+    assert.equal(
+      (await client.listNodePods(NODE)).find((p) => p.name === "db-0")?.terminating,
+      true,
+    );
+  });
+});
+
+Deno.test("deletePod() with dryRun sends ?dryRun=All and changes nothing", async () => {
+  await withClient({ pods: pods() }, async (api, client) => {
+    const result = await client.deletePod(
+      { namespace: "default", name: "web-0", uid: "uid-web-0" },
+      { dryRun: true },
+    );
+    assert.deepEqual(result, { kind: "deleted", code: 200 });
+    assert.equal(api.requests[0]!.search, "?dryRun=All");
+    assert.equal(
+      api.pods.find((p) => p.metadata?.name === "web-0")?.metadata?.deletionTimestamp,
+      undefined,
+    );
+  });
+});
+
+Deno.test("deletePod() reports a missing pod as gone", async () => {
+  await withClient({ pods: pods() }, async (_api, client) => {
+    assert.deepEqual(
+      await client.deletePod({ namespace: "default", name: "nope", uid: "u" }),
+      { kind: "gone", code: 404 },
+    );
+  });
+});
+
+Deno.test("deletePod() reports a re-created pod of the same name as a conflict", async () => {
+  await withClient({ pods: pods() }, async (api, client) => {
+    const result = await client.deletePod({
+      namespace: "default",
+      name: "web-0",
+      uid: "uid-stale",
+    });
+    assert.equal(result.kind, "conflict");
+    assert.equal(result.code, 409);
+    assert.match(
+      (result as { message: string }).message,
+      /^HTTP 409 Conflict: .*Precondition failed: UID in precondition: uid-stale, UID in object meta: uid-web-0$/,
+    );
+    assert.equal(
+      api.pods.find((p) => p.metadata?.name === "web-0")?.metadata?.deletionTimestamp,
+      undefined,
+    );
+  });
+});
+
+Deno.test("deletePod() returns failed with the Status message on 500", async () => {
+  await withClient({ pods: pods() }, async (api, client, calls) => {
+    api.inject({ method: "DELETE" }, {
+      status: 500,
+      body: statusBody(500, "InternalError", "Internal error occurred: etcd is sad"),
+    });
+    assert.deepEqual(
+      await client.deletePod({ namespace: "default", name: "web-0", uid: "uid-web-0" }),
+      {
+        kind: "failed",
+        code: 500,
+        message:
+          'Cannot delete pod "default/web-0": HTTP 500 InternalError: Internal error occurred: etcd is sad',
+      },
+    );
+    assert.deepEqual(calls, [["DELETE", 500]]);
+  });
+});
+
+Deno.test("deletePod() names the missing RBAC verb on 403", async () => {
+  await withClient({ pods: pods() }, async (api, client) => {
+    api.inject({ method: "DELETE" }, { status: 403 });
+    const result = await client.deletePod({
+      namespace: "default",
+      name: "web-0",
+      uid: "uid-web-0",
+    });
+    assert.equal(result.kind, "failed");
+    assert.equal(result.code, 403);
+    assert.match(
+      (result as { message: string }).message,
+      /^RBAC forbids delete pods: grant verb "delete" on "pods"/,
+    );
+  });
+});
+
+Deno.test("a 401 re-reads the token file and retries once", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const tokenPath = `${dir}/token`;
+    await Deno.writeTextFile(tokenPath, "old-token\n");
+    const token = fileTokenSource(tokenPath, { maxAgeMs: 3_600_000 });
+    await withClient({ pods: pods(), token: "old-token" }, async (api, client, calls) => {
+      assert.equal((await client.listNodePods(NODE)).length, 4);
+      // The kubelet rotates the token: the server now wants the new one.
+      api.setToken("new-token");
+      await Deno.writeTextFile(tokenPath, "new-token\n");
+      assert.equal((await client.listNodePods(NODE)).length, 4);
+      assert.deepEqual(api.requests.map((r) => r.headers["authorization"]), [
+        "Bearer old-token",
+        "Bearer old-token",
+        "Bearer new-token",
+      ]);
+      assert.deepEqual(calls, [["GET", 200], ["GET", 401], ["GET", 200]]);
+      // A DELETE gets the same treatment.
+      api.setToken("newer-token");
+      await Deno.writeTextFile(tokenPath, "newer-token");
+      assert.deepEqual(
+        await client.deletePod({ namespace: "default", name: "web-0", uid: "uid-web-0" }),
+        { kind: "deleted", code: 200 },
+      );
+      assert.deepEqual(api.requests.slice(3).map((r) => [r.method, r.headers["authorization"]]), [
+        ["DELETE", "Bearer new-token"],
+        ["DELETE", "Bearer newer-token"],
+      ]);
+      assert.deepEqual(api.requests[4]!.body, api.requests[3]!.body);
+    }, { token });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a second 401 is not retried again", async () => {
+  await withClient({ pods: pods(), token: "right" }, async (api, client, calls) => {
+    await assert.rejects(client.listNodePods(NODE), (error: unknown) => {
+      assert.ok(error instanceof KubeApiError);
+      assert.equal(error.code, 401);
+      assert.equal(
+        error.message,
+        'Cannot list pods on node "node-1": HTTP 401 Unauthorized: Unauthorized',
+      );
+      return true;
+    });
+    assert.equal(api.requests.length, 2);
+    assert.deepEqual(calls, [["GET", 401], ["GET", 401]]);
+    const result = await client.deletePod({
+      namespace: "default",
+      name: "web-0",
+      uid: "uid-web-0",
+    });
+    assert.equal(result.kind, "failed");
+    assert.equal(result.code, 401);
+    assert.equal(api.requests.length, 4);
+  }, { token: staticTokenSource("wrong") });
+});
+
+Deno.test("a hanging API server times out with code null", async () => {
+  await withClient(
+    { pods: pods() },
+    async (api, client, calls) => {
+      api.inject({}, "hang", 2);
+      const started = performance.now();
+      await assert.rejects(client.listNodePods(NODE), (error: unknown) => {
+        assert.ok(error instanceof KubeApiError);
+        assert.equal(error.code, null);
+        assert.equal(
+          error.message,
+          'GET "/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-1&resourceVersion=0" timed out after 0.3 s',
+        );
+        return true;
+      });
+      const elapsed = performance.now() - started;
+      assert.ok(elapsed >= 250 && elapsed < 3000, `elapsed ${elapsed} ms`);
+      const result = await client.deletePod({
+        namespace: "default",
+        name: "web-0",
+        uid: "uid-web-0",
+      });
+      assert.equal(result.kind, "failed");
+      assert.equal(result.code, null);
+      assert.match(
+        (result as { message: string }).message,
+        /^Cannot delete pod "default\/web-0": DELETE .* timed out after 0\.3 s$/,
+      );
+      assert.deepEqual(calls, [["GET", null], ["DELETE", null]]);
+    },
+    {},
+    { timeoutMs: 300 },
+  );
+});
+
+Deno.test("a server certificate from another CA fails with a message naming the CA", async () => {
+  const otherCa = await makeOtherCa();
+  await withClient({ pods: pods() }, async (_api, client, calls) => {
+    await assert.rejects(client.listNodePods(NODE), (error: unknown) => {
+      assert.ok(error instanceof KubeApiError);
+      assert.equal(error.code, null);
+      assert.match(
+        error.message,
+        /^Cannot reach the API server "https:\/\/127\.0\.0\.1:\d+": TLS verification against the CA "\/test\/ca\.crt" failed: invalid peer certificate: UnknownIssuer$/,
+      );
+      return true;
+    });
+    assert.deepEqual(calls, [["GET", null]]);
+  }, { caPem: otherCa, caSource: 'the CA "/test/ca.crt"' });
+});
+
+Deno.test("without a CA the system trust store is named, and insecure-skip-tls-verify gets a hint", async () => {
+  await withClient({ pods: pods() }, async (_api, client) => {
+    await assert.rejects(
+      client.listNodePods(NODE),
+      /TLS verification against the system trust store failed: .*UnknownIssuer; insecure-skip-tls-verify cannot be honoured per client in Deno/,
+    );
+  }, { caPem: null, insecureSkipTlsVerify: true });
+});
+
+Deno.test("mutual TLS: a client certificate is presented and accepted", async () => {
+  await withClient({ pods: pods(), clientAuth: true }, async (api, client) => {
+    assert.equal((await client.listNodePods(NODE)).length, 4);
+    assert.equal(
+      api.requests[0]!.search,
+      "?fieldSelector=spec.nodeName%3Dnode-1&resourceVersion=0",
+    );
+  }, (api) => ({ clientCertPem: api.clientCertPem, clientKeyPem: api.clientKeyPem }));
+});
+
+Deno.test("mutual TLS: without a client certificate the handshake fails clearly", async () => {
+  const api = await startApiStandin({ clientAuth: true });
+  const client = createKubeClient({
+    server: api.url,
+    caPem: api.caPem,
+    insecureSkipTlsVerify: false,
+    clientCertPem: null,
+    clientKeyPem: null,
+    token: null,
+  });
+  try {
+    await assert.rejects(
+      client.listNodePods(NODE),
+      /: Cannot reach the API server ".*": TLS handshake failed: the server requires a client certificate \(received fatal alert: CertificateRequired\)$/,
+    );
+  } finally {
+    client.close();
+    await api.close();
+  }
+});
+
+Deno.test("plain HTTP works without a TLS client", async () => {
+  await withClient({ pods: pods(), tls: false }, async (api, client) => {
+    assert.ok(api.url.startsWith("http://"));
+    assert.equal((await client.listNodePods(NODE)).length, 4);
+  });
+});
+
+Deno.test("createKubeClient() rejects bad settings up front", () => {
+  const base: KubeConnection = {
+    server: "https://127.0.0.1:6443",
+    caPem: null,
+    insecureSkipTlsVerify: false,
+    clientCertPem: null,
+    clientKeyPem: null,
+    token: null,
+  };
+  assert.throws(() => createKubeClient({ ...base, server: "ftp://127.0.0.1:6443" }), {
+    message: 'Cannot use API server "ftp://127.0.0.1:6443": the scheme must be https',
+  });
+  assert.throws(() => createKubeClient({ ...base, server: "127.0.0.1:6443" }), {
+    message: 'Cannot use API server "127.0.0.1:6443": not a URL (expected https://host:port)',
+  });
+  assert.throws(() => createKubeClient({ ...base, caPem: "garbage", caSource: '"/x/ca.crt"' }), {
+    message: 'Cannot use the CA from "/x/ca.crt": no PEM certificate found',
+  });
+  assert.throws(() => createKubeClient({ ...base, clientCertPem: "x" }), {
+    message: "Cannot use the client certificate: the key is missing",
+  });
+  assert.throws(
+    () => createKubeClient({ ...base, clientCertPem: "garbage", clientKeyPem: "garbage" }),
+    { message: "Cannot use the client certificate: No certificates found in certificate data" },
+  );
+});
+
+Deno.test("a token that cannot be read fails the call, not the process", async () => {
+  await withClient({ pods: pods() }, async (api, client) => {
+    await assert.rejects(
+      client.listNodePods(NODE),
+      /: Cannot read the bearer token: Cannot read token file "\/nonexistent\/token": /,
+    );
+    const result = await client.deletePod({
+      namespace: "default",
+      name: "web-0",
+      uid: "uid-web-0",
+    });
+    assert.equal(result.kind, "failed");
+    assert.equal(result.code, null);
+    assert.equal(api.requests.length, 0);
+  }, { token: fileTokenSource("/nonexistent/token") });
+});
+
+Deno.test("close() is idempotent and later calls fail cleanly", async () => {
+  await withClient({ pods: pods() }, async (_api, client) => {
+    client.close();
+    client.close();
+    await assert.rejects(client.listNodePods(NODE), {
+      message: "Cannot call the API server: the client is closed",
+    });
+  });
+});
