@@ -1,8 +1,12 @@
 import type { HostFs } from "./host_fs.ts";
+import { isVanished } from "./host_fs.ts";
 import type { PodCgroup, QosClass } from "./cgroup_layout.ts";
+import { flatKeyedCounter, parseBytes, parseBytesOrMax } from "./flat_keyed.ts";
+import { parsePressure } from "./pressure.ts";
 
 /** Memory figures of one container cgroup. */
 export interface ContainerStats {
+  /** Container ID, as in `ContainerCgroup.id`. */
   readonly id: string;
   /** `memory.swap.current`, bytes. */
   readonly swapCurrentBytes: number;
@@ -16,8 +20,11 @@ export interface ContainerStats {
 
 /** Memory figures of one pod cgroup. */
 export interface PodStats {
+  /** Pod UID from the cgroup path (dashes; 32 hex for static pods). */
   readonly uid: string;
+  /** Absolute path of the pod cgroup directory. */
   readonly cgroupPath: string;
+  /** QoS class from the cgroup path. */
   readonly qosClass: QosClass;
   /** `memory.swap.current` of the pod cgroup, bytes. */
   readonly swapCurrentBytes: number;
@@ -31,15 +38,107 @@ export interface PodStats {
   readonly someAvg10Percent: number;
   /** `memory.events` oom_kill (hierarchical), count since the cgroup was made. */
   readonly oomKillCount: number;
+  /** Containers whose cgroup still existed when read, in `PodCgroup.containers` order. */
   readonly containers: readonly ContainerStats[];
+}
+
+/** The files read from a pod cgroup, in the order `readPodStats` uses them. */
+const POD_FILES = [
+  "memory.swap.current",
+  "memory.current",
+  "memory.max",
+  "memory.pressure",
+  "memory.events",
+] as const;
+
+/** The files read from a container cgroup. */
+const CONTAINER_FILES = [
+  "memory.swap.current",
+  "memory.swap.max",
+  "memory.current",
+  "memory.max",
+] as const;
+
+/**
+ * Reads `files` of the cgroup `dir` one after another (a handful of tiny files; one read
+ * in flight per cgroup keeps the blocking-thread count low). Returns null when the cgroup
+ * is gone. A file missing from a cgroup that still exists throws: the memory controller
+ * or swap accounting is off there, which the agent cannot work around.
+ */
+async function readCgroupFiles(
+  fs: HostFs,
+  dir: string,
+  files: readonly string[],
+): Promise<string[] | null> {
+  const texts: string[] = [];
+  for (const file of files) {
+    try {
+      texts.push(await fs.readTextFile(`${dir}/${file}`));
+    } catch (error) {
+      if (!isVanished(error)) throw error;
+      if (await cgroupGone(fs, dir)) return null;
+      const hint = file.startsWith("memory.swap.")
+        ? "swap accounting may be off (cgroup.memory=noswap or swapaccount=0 on the kernel command line)"
+        : "the memory controller may not be enabled for this cgroup";
+      throw new Error(
+        `Cannot read "${dir}/${file}": the file is missing but its cgroup exists; ${hint}`,
+      );
+    }
+  }
+  return texts;
+}
+
+/** True when the cgroup directory no longer exists. Only runs after a failed read. */
+async function cgroupGone(fs: HostFs, dir: string): Promise<boolean> {
+  try {
+    await fs.readDir(dir);
+    return false;
+  } catch (error) {
+    if (isVanished(error)) return true;
+    throw error;
+  }
 }
 
 /**
  * Reads one pod's figures. Returns null when the pod cgroup vanished (normal churn).
  * Throws ParseError for a malformed file; the caller logs it for that pod and goes on.
+ * A container whose cgroup vanished is left out of `containers`.
  */
-export function readPodStats(fs: HostFs, pod: PodCgroup): Promise<PodStats | null> {
-  void fs;
-  void pod;
-  return Promise.resolve(null);
+export async function readPodStats(fs: HostFs, pod: PodCgroup): Promise<PodStats | null> {
+  const texts = await readCgroupFiles(fs, pod.path, POD_FILES);
+  if (texts === null) return null;
+  const [swapCurrent = "", memoryCurrent = "", memoryMax = "", pressureText = "", events = ""] =
+    texts;
+  const pressure = parsePressure(pressureText, "memory.pressure");
+  const swapCurrentBytes = parseBytes("memory.swap.current", swapCurrent);
+  const memoryCurrentBytes = parseBytes("memory.current", memoryCurrent);
+  const memoryMaxBytes = parseBytesOrMax("memory.max", memoryMax);
+  const oomKillCount = flatKeyedCounter("memory.events", events, "oom_kill");
+
+  const containers: ContainerStats[] = [];
+  for (const container of pod.containers) {
+    const files = await readCgroupFiles(fs, container.path, CONTAINER_FILES);
+    if (files === null) continue;
+    const [cSwapCurrent = "", cSwapMax = "", cMemoryCurrent = "", cMemoryMax = ""] = files;
+    containers.push({
+      id: container.id,
+      swapCurrentBytes: parseBytes("memory.swap.current", cSwapCurrent),
+      swapMaxBytes: parseBytesOrMax("memory.swap.max", cSwapMax),
+      memoryCurrentBytes: parseBytes("memory.current", cMemoryCurrent),
+      memoryMaxBytes: parseBytesOrMax("memory.max", cMemoryMax),
+    });
+  }
+
+  return {
+    uid: pod.uid,
+    cgroupPath: pod.path,
+    qosClass: pod.qosClass,
+    swapCurrentBytes,
+    memoryCurrentBytes,
+    memoryMaxBytes,
+    fullAvg10Percent: pressure.full?.avg10Percent ?? 0,
+    someAvg10Percent: pressure.some.avg10Percent,
+    oomKillCount,
+    containers,
+  };
 }

@@ -1,5 +1,5 @@
 import type { HostFs } from "./host_fs.ts";
-import { ParseError } from "./parse_error.ts";
+import { flatKeyedCounter } from "./flat_keyed.ts";
 
 /** Cumulative swap-device I/O counters from `/proc/vmstat`. */
 export interface SwapIoCounters {
@@ -9,10 +9,16 @@ export interface SwapIoCounters {
   readonly swapOutPages: number;
 }
 
-/** Parses `/proc/vmstat` text; throws ParseError when pswpin/pswpout are missing or bad. */
+/**
+ * Parses `/proc/vmstat` text; throws ParseError when pswpin/pswpout are missing or bad.
+ * Keys are found by name (7.3 adds `nrswpin`/`nrswpout`, which must not match). Counters
+ * above `Number.MAX_SAFE_INTEGER` are accepted with precision loss in the low digits.
+ */
 export function parseVmstat(text: string): SwapIoCounters {
-  void text;
-  throw new ParseError("vmstat", "not implemented");
+  return {
+    swapInPages: flatKeyedCounter("vmstat", text, "pswpin"),
+    swapOutPages: flatKeyedCounter("vmstat", text, "pswpout"),
+  };
 }
 
 /** Reads `<procRoot>/vmstat`. */

@@ -1,0 +1,23 @@
+import { parseFlatKeyed } from "./flat_keyed.ts";
+import type { SwapIoCounters } from "./vmstat.ts";
+
+/**
+ * Parses a cgroup's `memory.stat` into a map of key → value (bytes for sizes, counts for
+ * events). Keys differ between kernels and new ones appear anywhere: look them up by name.
+ * Throws ParseError on a malformed line.
+ */
+export function parseMemoryStat(text: string): ReadonlyMap<string, number> {
+  return parseFlatKeyed("memory.stat", text);
+}
+
+/**
+ * The cgroup's own swap-device I/O from a parsed `memory.stat`: `pswpin`/`pswpout`
+ * (pages, hierarchical), which exist from Linux 6.13 on. Null when the kernel lacks them:
+ * detect by key, never by kernel version.
+ */
+export function swapIoFromMemoryStat(stat: ReadonlyMap<string, number>): SwapIoCounters | null {
+  const swapInPages = stat.get("pswpin");
+  const swapOutPages = stat.get("pswpout");
+  if (swapInPages === undefined || swapOutPages === undefined) return null;
+  return { swapInPages, swapOutPages };
+}
