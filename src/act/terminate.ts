@@ -1,0 +1,79 @@
+/**
+ * Carries out a termination: re-check the victim's cgroup first (it may have recovered
+ * or gone since the scan), then DELETE with the uid precondition, or only say what
+ * would happen in dry-run.
+ */
+import type { Candidate } from "../decide/select.ts";
+import type { HostFs } from "../sense/host_fs.ts";
+import { isVanished } from "../sense/host_fs.ts";
+import type { KubeApi } from "./kube_client.ts";
+
+/** What the action came to. */
+export type Outcome =
+  /** The API accepted the DELETE: the pod gets SIGTERM and its own grace period. */
+  | { readonly kind: "deleted"; readonly code: number }
+  /** Dry run: nothing destructive was sent. */
+  | { readonly kind: "dry-run" }
+  /** The re-check found nothing to do. */
+  | { readonly kind: "skipped"; readonly why: string }
+  /** 404: the pod was already gone. */
+  | { readonly kind: "gone" }
+  /** 409: the name now belongs to a new pod, which is left alone. */
+  | { readonly kind: "conflict"; readonly message: string }
+  /** Anything else; the loop goes on. */
+  | { readonly kind: "failed"; readonly code: number | null; readonly message: string };
+
+export interface TerminateDeps {
+  readonly fs: HostFs;
+  readonly kube: KubeApi;
+}
+
+/** True when the outcome counts as an action for the cooldown. */
+export function isAction(outcome: Outcome): boolean {
+  return outcome.kind === "deleted" || outcome.kind === "dry-run";
+}
+
+/** Re-checks and terminates one victim (which must carry its API pod). */
+export async function terminate(
+  victim: Candidate,
+  dryRun: boolean,
+  deps: TerminateDeps,
+): Promise<Outcome> {
+  const pod = victim.pod;
+  if (pod === null) return { kind: "skipped", why: "the pod is unknown to the API" };
+
+  const recheck = await recheckSwapBytes(deps.fs, victim.stats.cgroupPath);
+  if (recheck === "gone") return { kind: "skipped", why: "its cgroup is gone" };
+  if (recheck === 0) return { kind: "skipped", why: "its swap dropped to 0 bytes" };
+
+  if (dryRun) return { kind: "dry-run" };
+
+  const result = await deps.kube.deletePod({
+    namespace: pod.namespace,
+    name: pod.name,
+    uid: pod.uid,
+  });
+  switch (result.kind) {
+    case "deleted":
+      return { kind: "deleted", code: result.code };
+    case "gone":
+      return { kind: "gone" };
+    case "conflict":
+      return { kind: "conflict", message: result.message };
+    case "failed":
+      return { kind: "failed", code: result.code, message: result.message };
+  }
+}
+
+/**
+ * Swap bytes now, "gone" when the cgroup vanished. A read or parse problem is not
+ * a reason to hold back: the decision stands on the scan, so it answers null.
+ */
+async function recheckSwapBytes(fs: HostFs, cgroupPath: string): Promise<number | "gone" | null> {
+  try {
+    const value = Number((await fs.readTextFile(`${cgroupPath}/memory.swap.current`)).trim());
+    return Number.isFinite(value) ? value : null;
+  } catch (error) {
+    return isVanished(error) ? "gone" : null;
+  }
+}

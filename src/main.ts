@@ -1,0 +1,101 @@
+/**
+ * Composition root: the only place that reads Deno.args and Deno.env, installs signal
+ * handlers and builds the dependencies the rest receives.
+ */
+import { inClusterConnection } from "./act/in_cluster.ts";
+import { createKubeClient, type KubeConnection } from "./act/kube_client.ts";
+import { Agent } from "./agent.ts";
+import { type CliEnv, parseCli, VERSION } from "./cli.ts";
+import { systemClock } from "./clock.ts";
+import { API_TIMEOUT_MS, type Config } from "./config.ts";
+import { agentLogger, setupLogging } from "./observe/log.ts";
+import { checkHost } from "./sense/host_check.ts";
+import { denoHostFs } from "./sense/host_fs.ts";
+
+/** Most time a stop may take after SIGTERM/SIGINT before the process exits anyway, ms. */
+const STOP_DEADLINE_MS = 1_500;
+
+/** Environment access that treats a variable outside the permission set as unset. */
+const env: CliEnv = {
+  get(name) {
+    try {
+      return Deno.env.get(name);
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+async function main(args: readonly string[]): Promise<number> {
+  const cli = parseCli(args, env);
+  switch (cli.kind) {
+    case "help":
+    case "version":
+      console.log(cli.text);
+      return 0;
+    case "error":
+      console.error(`kube-soomkiller: ${cli.message}`);
+      return 2;
+  }
+  const config = cli.config;
+  await setupLogging(config.logFormat, config.logLevel);
+  const log = agentLogger("agent");
+
+  // The host view: refuse to start without cgroup v2 or swap counters; warn for the rest.
+  const host = await checkHost(denoHostFs, config.procRoot, config.cgroupRoot);
+  for (const problem of host.problems) log.error("Host check: {problem}", { problem });
+  if (!host.ok) return 1;
+
+  let connection: KubeConnection;
+  try {
+    connection = await connect(config);
+  } catch (error) {
+    log.error("Cannot set up the Kubernetes client: {error}", {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return 1;
+  }
+  const kube = createKubeClient(connection, { timeoutMs: API_TIMEOUT_MS });
+  const agent = new Agent(config, { fs: denoHostFs, clock: systemClock, kube, log });
+
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(signal, onSignal);
+
+  log.info(
+    "kube-soomkiller {version} watching node {nodeName}: swap I/O threshold " +
+      "{swapIoThresholdPagesPerSecond} pages/s for {sustainedSeconds} s, psi threshold " +
+      "{psiThresholdPercent}%, {mode}",
+    {
+      version: VERSION,
+      nodeName: config.nodeName,
+      swapIoThresholdPagesPerSecond: config.swapIoThresholdPagesPerSecond,
+      sustainedSeconds: config.sustainedDurationMs / 1000,
+      psiThresholdPercent: config.psiThresholdPercent,
+      mode: config.dryRun ? "dry-run (set --dry-run=false to act)" : "armed",
+      swapTotalBytes: host.swapTotalBytes,
+      api: connection.server,
+    },
+  );
+  const running = agent.run(stop.signal);
+  await new Promise<void>((resolve) => stop.signal.addEventListener("abort", () => resolve()));
+  // A tick in flight may wait on the API: give it a moment, never more than the deadline.
+  await Promise.race([running, systemClock.sleep(STOP_DEADLINE_MS)]);
+  log.info("Stopped by signal");
+  kube.close();
+  return 0;
+}
+
+function connect(config: Config): Promise<KubeConnection> {
+  if (config.kubeconfigPath !== null) {
+    // Loaded only for bare nodes: in-cluster runs never pay for the YAML parser.
+    return import("./act/kubeconfig.ts").then(({ loadKubeconfig }) =>
+      loadKubeconfig(config.kubeconfigPath!)
+    );
+  }
+  return Promise.resolve(inClusterConnection(env));
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import { createKubeClient } from "../../src/act/kube_client.ts";
+import { staticTokenSource } from "../../src/act/token_source.ts";
+import { terminate } from "../../src/act/terminate.ts";
+import type { Candidate } from "../../src/decide/select.ts";
+import { denoHostFs } from "../../src/sense/host_fs.ts";
+import { makePod, startApiStandin } from "../fakes/api_standin.ts";
+
+const UID = "7d4c2b1a-93e5-4f60-8a1b-2c3d4e5f6a7b";
+
+async function setup(swapText: string | null) {
+  const dir = await Deno.makeTempDir();
+  if (swapText !== null) await Deno.writeTextFile(`${dir}/memory.swap.current`, swapText);
+  const api = await startApiStandin({
+    tls: false,
+    pods: [makePod({ name: "db-0", uid: UID, nodeName: "node-a" })],
+  });
+  const kube = createKubeClient({
+    server: api.url,
+    caPem: null,
+    insecureSkipTlsVerify: false,
+    clientCertPem: null,
+    clientKeyPem: null,
+    token: staticTokenSource("t"),
+  });
+  const victim: Candidate = {
+    stats: {
+      uid: UID,
+      cgroupPath: dir,
+      qosClass: "burstable",
+      swapCurrentBytes: 1 << 20,
+      memoryCurrentBytes: 0,
+      memoryMaxBytes: null,
+      fullAvg10Percent: 60,
+      someAvg10Percent: 70,
+      oomKillCount: 0,
+      containers: [],
+    },
+    pod: {
+      uid: UID,
+      namespace: "default",
+      name: "db-0",
+      nodeName: "node-a",
+      terminating: false,
+      mirrorOfUid: null,
+      priority: null,
+      terminationGracePeriodSeconds: 30,
+      annotations: {},
+    },
+  };
+  const deps = { fs: denoHostFs, kube };
+  const dispose = async () => {
+    kube.close();
+    await api.close();
+    await Deno.remove(dir, { recursive: true });
+  };
+  return { api, deps, victim, dispose };
+}
+
+Deno.test("terminate() deletes with the uid precondition after the re-check", async () => {
+  const { api, deps, victim, dispose } = await setup("1048576\n");
+  try {
+    const outcome = await terminate(victim, false, deps);
+    assert.deepEqual(outcome, { kind: "deleted", code: 200 });
+    const deletes = api.requests.filter((r) => r.method === "DELETE");
+    assert.equal(deletes.length, 1);
+    assert.equal(deletes[0]!.path, "/api/v1/namespaces/default/pods/db-0");
+    assert.deepEqual(deletes[0]!.body, {
+      apiVersion: "v1",
+      kind: "DeleteOptions",
+      preconditions: { uid: UID },
+    });
+  } finally {
+    await dispose();
+  }
+});
+
+Deno.test("terminate() in dry-run sends nothing destructive", async () => {
+  const { api, deps, victim, dispose } = await setup("1048576\n");
+  try {
+    assert.deepEqual(await terminate(victim, true, deps), { kind: "dry-run" });
+    assert.deepEqual(api.requests.map((r) => r.method), []);
+  } finally {
+    await dispose();
+  }
+});
+
+Deno.test("terminate() skips a victim whose swap dropped to 0 or whose cgroup is gone", async () => {
+  for (const [swap, why] of [["0\n", /swap dropped to 0/], [null, /cgroup is gone/]] as const) {
+    const { api, deps, victim, dispose } = await setup(swap);
+    try {
+      const outcome = await terminate(victim, false, deps);
+      assert.equal(outcome.kind, "skipped");
+      assert.match((outcome as { why: string }).why, why);
+      assert.equal(api.requests.length, 0);
+    } finally {
+      await dispose();
+    }
+  }
+});
+
+Deno.test("terminate() reports 409 (re-created pod) as a conflict and 500 as failed", async () => {
+  const table = [
+    [409, "conflict"],
+    [500, "failed"],
+    [404, "gone"],
+  ] as const;
+  for (const [status, kind] of table) {
+    const { api, deps, victim, dispose } = await setup("4096");
+    try {
+      api.inject({ method: "DELETE" }, { status });
+      assert.equal((await terminate(victim, false, deps)).kind, kind, String(status));
+    } finally {
+      await dispose();
+    }
+  }
+});
