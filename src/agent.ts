@@ -188,7 +188,7 @@ function evidence(observation: PressureObservation, selection: Selection) {
   ];
   return {
     ratePagesPerSecond: Math.round(observation.reading.ratePagesPerSecond ?? 0),
-    windowSeconds: observation.reading.windowMs / 1000,
+    windowSeconds: Math.round(observation.reading.windowMs / 100) / 10,
     candidates: rows.map(({ candidate, status }) => ({
       pod: candidateName(candidate),
       swapBytes: candidate.stats.swapCurrentBytes,

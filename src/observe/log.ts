@@ -4,7 +4,6 @@
  */
 import {
   configure,
-  getConsoleSink,
   getLogger,
   jsonLinesFormatter,
   type Logger,
@@ -27,12 +26,25 @@ export async function setupLogging(
   const formatter = format === "json" ? jsonLinesFormatter : textFormatter;
   await configure({
     reset: true,
-    sinks: { out: sink ?? getConsoleSink({ formatter }) },
+    sinks: { out: sink ?? stdoutSink(formatter) },
     loggers: [
       { category: [LOG_CATEGORY], lowestLevel: level, sinks: ["out"] },
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["out"] },
     ],
   });
+}
+
+/**
+ * Every level to stdout with a synchronous write: nothing is lost when the process exits
+ * right after logging, and error lines keep their order with the rest.
+ */
+function stdoutSink(formatter: (record: LogRecord) => string): Sink {
+  const encoder = new TextEncoder();
+  return (record) => {
+    const bytes = encoder.encode(formatter(record));
+    let written = 0;
+    while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
+  };
 }
 
 /** A logger under the agent's root category. */

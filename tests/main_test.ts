@@ -1,0 +1,282 @@
+/**
+ * End to end: `src/main.ts` as a subprocess, under a permission set scoped like the
+ * production one, against a temp host tree and the HTTPS API stand-in.
+ */
+import assert from "node:assert/strict";
+import { makePod, startApiStandin, writeKubeconfig } from "./fakes/api_standin.ts";
+import { CgroupTree, fakeContainerId, fakePodUid } from "./fakes/cgroup_tree.ts";
+import { writeProc } from "./fakes/proc_tree.ts";
+
+const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
+const TOKEN = "e2e-token";
+const VICTIM_UID = fakePodUid(1);
+const BYSTANDER_UID = fakePodUid(2);
+
+/** A node with two swapping pods, a calm /proc, the stand-in and a kubeconfig. */
+async function fakeNode() {
+  const tree = await CgroupTree.create({ driver: "systemd" });
+  await tree.addPod({
+    uid: VICTIM_UID,
+    qos: "burstable",
+    swapCurrentBytes: 180 << 20,
+    fullAvg10Percent: 62,
+    containers: [{ id: fakeContainerId(1), swapCurrentBytes: 180 << 20, swapMaxBytes: 256 << 20 }],
+  });
+  await tree.addPod({
+    uid: BYSTANDER_UID,
+    qos: "burstable",
+    swapCurrentBytes: 20 << 20,
+    fullAvg10Percent: 51,
+    containers: [{ id: fakeContainerId(2), swapCurrentBytes: 20 << 20, swapMaxBytes: 256 << 20 }],
+  });
+  const hostDir = await Deno.makeTempDir({ prefix: "soomkiller-e2e-" });
+  const procRoot = `${hostDir}/proc`;
+  await writeProc(procRoot, { swapInPages: 1_000, swapOutPages: 1_000 });
+  const api = await startApiStandin({
+    tls: true,
+    token: TOKEN,
+    pods: [
+      makePod({ name: "db-0", namespace: "shop", uid: VICTIM_UID, nodeName: "node-a" }),
+      makePod({ name: "web-1", namespace: "shop", uid: BYSTANDER_UID, nodeName: "node-a" }),
+      // Same namespace/name on another node: must never be touched.
+      makePod({ name: "db-0", namespace: "other", uid: fakePodUid(3), nodeName: "node-b" }),
+    ],
+  });
+  const kubeconfig = await writeKubeconfig(hostDir, {
+    server: api.url,
+    caPem: api.caPem,
+    token: TOKEN,
+  });
+  return {
+    tree,
+    api,
+    procRoot,
+    kubeconfig,
+    hostDir,
+    async dispose() {
+      await api.close();
+      await tree.dispose();
+      await Deno.remove(hostDir, { recursive: true });
+    },
+  };
+}
+
+type Node = Awaited<ReturnType<typeof fakeNode>>;
+
+/** Starts the agent with the same shape of permissions as deno.json's "agent" set. */
+function startAgent(node: Node, extraFlags: string[]) {
+  const command = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      `--allow-read=${node.hostDir},${node.tree.root}`,
+      "--allow-env=NODE_NAME,KUBECONFIG,KUBERNETES_SERVICE_HOST,KUBERNETES_SERVICE_PORT",
+      // As the "agent" set: any other variable reads as unset (npm yaml probes LOG_TOKENS).
+      "--ignore-env",
+      "--allow-net",
+      MAIN,
+      "--node-name=node-a",
+      `--kubeconfig=${node.kubeconfig}`,
+      `--proc-root=${node.procRoot}`,
+      `--cgroup-root=${node.tree.root}`,
+      "--poll-interval=1s",
+      "--sustained-duration=3s",
+      "--psi-threshold=50",
+      ...extraFlags,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  });
+  return command.spawn();
+}
+
+/** Raises the node's swap counters by `ratePagesPerSecond` every 250 ms until stopped. */
+function scriptSwapIo(procRoot: string, ratePagesPerSecond: number) {
+  let pages = 1_000;
+  const timer = setInterval(() => {
+    pages += ratePagesPerSecond / 4;
+    writeProc(procRoot, { swapInPages: pages, swapOutPages: pages }).catch(() => {});
+  }, 250);
+  return () => clearInterval(timer);
+}
+
+async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if (check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return check();
+}
+
+async function stopAgent(child: Deno.ChildProcess) {
+  const sentMs = performance.now();
+  try {
+    child.kill("SIGTERM");
+  } catch {
+    // Already exited: the assertions on its exit code and output say why.
+  }
+  const output = await child.output();
+  return { output, stopMs: performance.now() - sentMs };
+}
+
+function jsonLines(bytes: Uint8Array): Record<string, unknown>[] {
+  return new TextDecoder().decode(bytes).split("\n").filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line));
+}
+
+Deno.test({
+  name: "main.ts deletes the worst pod with preconditions.uid, lists by node, stops on SIGTERM",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const node = await fakeNode();
+    const child = startAgent(node, ["--dry-run=false", "--cooldown-period=60s"]);
+    let stopSwapIo = () => {};
+    try {
+      // Calm first: the agent makes no API call while the node is calm.
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      assert.equal(node.api.requests.length, 0, "no API traffic while idle");
+
+      const onsetMs = performance.now();
+      // The rate is pswpin + pswpout: 2 × 1,500 = 3,000 pages/s, above 1,000.
+      stopSwapIo = scriptSwapIo(node.procRoot, 1_500);
+      const deleted = await waitFor(
+        () => node.api.requests.some((r) => r.method === "DELETE"),
+        15_000,
+      );
+      assert.ok(deleted, "a DELETE arrived");
+      const deleteRequest = node.api.requests.find((r) => r.method === "DELETE")!;
+      const latencySeconds = (deleteRequest.atMs - onsetMs) / 1000;
+      console.log(
+        `onset of sustained pressure → DELETE: ${latencySeconds.toFixed(2)} s ` +
+          "(3 s window at 1 s poll)",
+      );
+      // The first sample above the threshold covers an interval that began before the onset,
+      // so the window fills between (sustained − poll) and (sustained + poll) after it.
+      assert.ok(latencySeconds >= 2, `no DELETE before the window filled (${latencySeconds} s)`);
+
+      // One LIST, scoped to this node, then one DELETE of the worst pod with its uid.
+      const list = node.api.requests.filter((r) => r.method === "GET");
+      assert.equal(list.length, 1);
+      assert.equal(list[0]!.path, "/api/v1/pods");
+      assert.match(list[0]!.search, /fieldSelector=spec\.nodeName%3Dnode-a/);
+      assert.equal(list[0]!.headers["authorization"], `Bearer ${TOKEN}`);
+      assert.equal(deleteRequest.path, "/api/v1/namespaces/shop/pods/db-0");
+      assert.deepEqual(deleteRequest.body, {
+        apiVersion: "v1",
+        kind: "DeleteOptions",
+        preconditions: { uid: VICTIM_UID },
+      });
+
+      // The cooldown holds: pressure goes on, no second DELETE.
+      await new Promise((resolve) => setTimeout(resolve, 4_000));
+      assert.equal(node.api.requests.filter((r) => r.method === "DELETE").length, 1);
+      assert.ok(node.api.requests.every((r) => !r.path.includes("/namespaces/other/")));
+    } finally {
+      stopSwapIo();
+      const { output, stopMs } = await stopAgent(child);
+      await node.dispose();
+      const stderr = new TextDecoder().decode(output.stderr);
+      const stdout = new TextDecoder().decode(output.stdout);
+      assert.equal(output.code, 0, `exit code 0 on SIGTERM; output: ${stdout}${stderr}`);
+      assert.ok(stopMs < 2_000, `stopped within 2 s (took ${stopMs.toFixed(0)} ms)`);
+      const decision = jsonLines(output.stdout).find((l) =>
+        String(l.message).startsWith("Sustained swap I/O")
+      );
+      assert.ok(decision, "one decision line");
+      const properties = decision.properties as Record<string, unknown>;
+      assert.equal(properties.victim, "shop/db-0");
+      assert.equal(properties.action, "delete");
+      assert.equal(properties.outcome, "deleted");
+      assert.deepEqual(
+        (properties.candidates as { pod: string }[]).map((row) => row.pod),
+        ["shop/db-0", "shop/web-1"],
+      );
+    }
+  },
+});
+
+Deno.test({
+  name: "main.ts in dry-run logs 'would delete' and sends no DELETE",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const node = await fakeNode();
+    const child = startAgent(node, []);
+    const stopSwapIo = scriptSwapIo(node.procRoot, 1_500);
+    try {
+      const listed = await waitFor(() => node.api.requests.length > 0, 15_000);
+      assert.ok(listed, "the agent listed pods once the window filled");
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      assert.deepEqual(node.api.requests.map((r) => r.method), ["GET"]);
+    } finally {
+      stopSwapIo();
+      const { output } = await stopAgent(child);
+      await node.dispose();
+      assert.equal(output.code, 0);
+      const decision = jsonLines(output.stdout).find((l) =>
+        String(l.message).startsWith("Sustained swap I/O")
+      );
+      assert.ok(decision);
+      assert.match(String(decision.message), /"would delete" "shop\/db-0" → "dry-run"/);
+      const properties = decision.properties as Record<string, unknown>;
+      assert.equal(properties.action, "would delete");
+      assert.equal(properties.outcome, "dry-run");
+    }
+  },
+});
+
+Deno.test("main.ts exits 2 with one line naming the flag and value on a bad flag", async () => {
+  const table: [string[], RegExp][] = [
+    [["--swap-io-threshold=lots"], /Invalid value "lots" for flag --swap-io-threshold/],
+    [["--frobnicate"], /Unknown flag "--frobnicate"/],
+  ];
+  for (const [args, pattern] of table) {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-env", MAIN, "--node-name=n", ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(output.stderr).trim();
+    assert.equal(output.code, 2);
+    assert.equal(stderr.split("\n").length, 1, stderr);
+    assert.match(stderr, pattern);
+    assert.equal(output.stdout.length, 0, "nothing started");
+  }
+});
+
+Deno.test("main.ts --help exits 0 and lists the flags", async () => {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", MAIN, "--help"],
+    stdout: "piped",
+  }).output();
+  assert.equal(output.code, 0);
+  assert.match(new TextDecoder().decode(output.stdout), /--swap-io-threshold/);
+});
+
+Deno.test("main.ts refuses to start without cgroup v2 and says what to mount", async () => {
+  const empty = await Deno.makeTempDir();
+  try {
+    await writeProc(`${empty}/proc`, {});
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        `--allow-read=${empty}`,
+        "--allow-env",
+        MAIN,
+        "--node-name=n",
+        `--proc-root=${empty}/proc`,
+        `--cgroup-root=${empty}/cgroup`,
+        "--kubeconfig=/nonexistent",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(output.code, 1);
+    const text = new TextDecoder().decode(output.stdout);
+    assert.match(text, /cgroup\.controllers/);
+  } finally {
+    await Deno.remove(empty, { recursive: true });
+  }
+});
