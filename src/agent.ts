@@ -90,13 +90,19 @@ export class Agent {
     const observation = observeSwapIo(this.#state, { swapIoPages, atMs: nowMs }, config);
     this.#state = observation.state;
     const { reading } = observation;
-    log.debug("Swap I/O {ratePagesPerSecond} pages/s, {phase}", {
-      ratePagesPerSecond: reading.ratePagesPerSecond,
-      phase: observation.phase,
-      samplesAbove: reading.samplesAbove,
-      samplesNeeded: reading.samplesNeeded,
-      cooldownRemainingSeconds: observation.cooldownRemainingMs / 1000,
-    });
+    log.debug(
+      "Swap I/O {ratePagesPerSecond} pages/s, {phase}: {samplesAbove}/{samplesNeeded} samples " +
+        "above threshold, cooldown {cooldownRemainingSeconds} s",
+      {
+        ratePagesPerSecond: reading.ratePagesPerSecond === null
+          ? null
+          : Math.round(reading.ratePagesPerSecond),
+        phase: observation.phase,
+        samplesAbove: reading.samplesAbove,
+        samplesNeeded: reading.samplesNeeded,
+        cooldownRemainingSeconds: Math.round(observation.cooldownRemainingMs / 100) / 10,
+      },
+    );
     if (reading.counterReset) log.warn("Swap counters went backwards: window restarted");
     if (observation.phase !== "sustained") return { observation };
 

@@ -60,7 +60,11 @@ export function selectVictims(preselected: Selection, nodePods: readonly PodMeta
     if (pod.mirrorOfUid !== null) byUid.set(pod.mirrorOfUid, pod);
   }
   const ranked: Candidate[] = [];
-  const rejected: Rejection[] = [...preselected.rejected];
+  // Name the pods the first cut passed over too, so the log's table shows who they are.
+  const rejected: Rejection[] = preselected.rejected.map(({ candidate, reason }) => ({
+    candidate: { stats: candidate.stats, pod: byUid.get(candidate.stats.uid) ?? null },
+    reason,
+  }));
   for (const { stats } of preselected.ranked) {
     const pod = byUid.get(stats.uid) ?? null;
     const candidate = { stats, pod };

@@ -90,6 +90,7 @@ export function textFormatter(record: LogRecord): string {
 }
 
 function formatValue(value: unknown): string {
+  if (value === null || value === undefined) return "-";
   if (typeof value === "string") return value;
   if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toFixed(1);
   return JSON.stringify(value);

@@ -113,3 +113,14 @@ Deno.test("selectVictims() with every candidate excluded ranks nobody", () => {
   assert.equal(selection.ranked.length, 0);
   assert.equal(selection.rejected.length, 1);
 });
+
+Deno.test("selectVictims() names the pods the first cut rejected", () => {
+  const selection = selectVictims(preselect([stats("low", 1, 10), stats("hi", 1, 90)], 50), [
+    meta("low", "calm-pod"),
+    meta("hi", "hot-pod"),
+  ]);
+  assert.deepEqual(
+    selection.rejected.map((r) => [candidateName(r.candidate), r.reason]),
+    [["default/calm-pod", "below psi threshold"]],
+  );
+});

@@ -271,7 +271,10 @@ Deno.test("the DaemonSet matches the agent's Deno permission set: its /host read
   }
   const envNames = (agentContainer(ds!).env as Doc[]).map((e) => e.name as string);
   for (const name of envNames) {
-    assert.ok((agent.env as string[]).includes(name), `env "${name}" is not in the permission set`);
+    assert.ok(
+      (agent.env.allow as string[]).includes(name),
+      `env "${name}" is not in the permission set`,
+    );
   }
 });
 

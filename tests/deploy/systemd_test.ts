@@ -78,7 +78,7 @@ Deno.test("the unit starts the binary with the kubeconfig under /etc/kube-soomki
     env.get("NODE_NAME") === "%H" || exec.includes("--node-name=%H"),
     "node name from the host name",
   );
-  assert.ok((agent.env as string[]).includes("NODE_NAME"));
+  assert.ok((agent.env.allow as string[]).includes("NODE_NAME"));
   // Dry-run unless a drop-in arms it: the only --dry-run comes from KUBE_SOOMKILLER_ARGS.
   assert.ok(exec.includes("$KUBE_SOOMKILLER_ARGS"));
   assert.equal(UNIT_TEXT.match(/^Environment=KUBE_SOOMKILLER_ARGS=(.*)$/m)?.[1], "--dry-run=true");

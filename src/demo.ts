@@ -1,0 +1,157 @@
+/**
+ * `deno task demo`: the real agent loop against a synthetic node — a temp kubelet-shaped
+ * cgroup tree, a scripted /proc/vmstat and an in-process Kubernetes API stand-in — with a
+ * readable timeline. No root, no cluster, about 15 s.
+ */
+import { createKubeClient } from "./act/kube_client.ts";
+import { staticTokenSource } from "./act/token_source.ts";
+import { Agent } from "./agent.ts";
+import { systemClock } from "./clock.ts";
+import { type Config, DEFAULTS } from "./config.ts";
+import { agentLogger, setupLogging } from "./observe/log.ts";
+import { denoHostFs } from "./sense/host_fs.ts";
+import { makePod, startApiStandin } from "../tests/fakes/api_standin.ts";
+import { CgroupTree, fakeContainerId, fakePodUid } from "../tests/fakes/cgroup_tree.ts";
+import { writeProc } from "../tests/fakes/proc_tree.ts";
+
+const NODE = "demo-node";
+const DB = fakePodUid(1);
+const WEB = fakePodUid(2);
+const BATCH = fakePodUid(3);
+const MiB = 1 << 20;
+
+const say = (text: string) => console.log(`\n### ${text}`);
+
+async function demo(): Promise<void> {
+  await setupLogging("text", "debug");
+
+  say("A synthetic node: three pods in a kubelet-shaped cgroup tree (systemd driver)");
+  const tree = await CgroupTree.create({ driver: "systemd" });
+  const hostDir = await Deno.makeTempDir({ prefix: "soomkiller-demo-" });
+  const procRoot = `${hostDir}/proc`;
+  const pods = [
+    { uid: DB, name: "db-0", namespace: "shop", swap: 0, full: 0 },
+    { uid: WEB, name: "web-1", namespace: "shop", swap: 20 * MiB, full: 12 },
+    { uid: BATCH, name: "report-7", namespace: "batch", swap: 0, full: 0 },
+  ];
+  for (const [index, pod] of pods.entries()) {
+    await tree.addPod({
+      uid: pod.uid,
+      qos: "burstable",
+      swapCurrentBytes: pod.swap,
+      fullAvg10Percent: pod.full,
+      containers: [{
+        id: fakeContainerId(index + 1),
+        swapCurrentBytes: pod.swap,
+        swapMaxBytes: 256 * MiB,
+        memoryMaxBytes: 512 * MiB,
+      }],
+    });
+    console.log(
+      `    ${pod.namespace}/${pod.name}  uid ${pod.uid}  cgroup ${tree.podPath(pod.uid)}`,
+    );
+  }
+  const api = await startApiStandin({
+    tls: false,
+    pods: pods.map((pod) =>
+      makePod({
+        name: pod.name,
+        namespace: pod.namespace,
+        uid: pod.uid,
+        nodeName: NODE,
+        terminationGracePeriodSeconds: 30,
+      })
+    ),
+  });
+  console.log(`    Kubernetes API stand-in at ${api.url}`);
+
+  const config: Config = {
+    ...DEFAULTS,
+    nodeName: NODE,
+    procRoot,
+    cgroupRoot: tree.root,
+    pollIntervalMs: 500,
+    sustainedDurationMs: 3_000,
+    cooldownPeriodMs: 5_000,
+    dryRun: false,
+    logFormat: "text",
+    logLevel: "debug",
+  };
+  console.log(
+    `    Agent: threshold ${config.swapIoThresholdPagesPerSecond} pages/s for ` +
+      `${config.sustainedDurationMs / 1000} s, polled every ${config.pollIntervalMs} ms, ` +
+      `psi threshold ${config.psiThresholdPercent}%, cooldown ${config.cooldownPeriodMs / 1000} s`,
+  );
+
+  // The scripted node: swap I/O per phase, pages/s (pswpin + pswpout).
+  let swapIoPages = 1_000_000;
+  let ratePagesPerSecond = 40;
+  await writeProc(procRoot, { swapInPages: swapIoPages / 2, swapOutPages: swapIoPages / 2 });
+  const kube = createKubeClient({
+    server: api.url,
+    caPem: null,
+    insecureSkipTlsVerify: false,
+    clientCertPem: null,
+    clientKeyPem: null,
+    token: staticTokenSource("demo"),
+  });
+  const agent = new Agent(config, {
+    fs: denoHostFs,
+    clock: systemClock,
+    kube,
+    log: agentLogger("agent"),
+  });
+
+  const stop = new AbortController();
+  const running = agent.run(stop.signal);
+  const startedMs = performance.now();
+  let dbDeletedAtMs: number | null = null;
+  let dbSwap = 0;
+
+  say("Calm: a little swap I/O, no API traffic");
+  while (performance.now() - startedMs < 14_000) {
+    const t = (performance.now() - startedMs) / 1000;
+    if (t >= 2 && t < 2.25) {
+      say("db-0 outgrows its memory limit: the node swaps ~2,600 pages/s, db-0's PSI climbs");
+      ratePagesPerSecond = 2_600;
+    }
+    if (ratePagesPerSecond > 1_000 && dbDeletedAtMs === null) {
+      dbSwap += 4 * MiB;
+      await tree.setPodSwap(DB, dbSwap);
+      await tree.setPodPressure(DB, Math.min(62, 20 + (t - 2) * 15), Math.min(80, 40 + t * 10));
+    }
+    const deleted = api.requests.find((r) => r.method === "DELETE");
+    if (deleted && dbDeletedAtMs === null) {
+      dbDeletedAtMs = performance.now();
+      say(
+        `The API got DELETE ${deleted.path} with preconditions.uid — db-0 gets SIGTERM and ` +
+          "its 30 s grace period instead of the kernel's SIGKILL",
+      );
+    }
+    if (dbDeletedAtMs !== null && performance.now() - dbDeletedAtMs > 1_000 && ratePagesPerSecond) {
+      say("db-0 shut down cleanly and its cgroup is gone: swap I/O falls; the cooldown runs");
+      await tree.removePod(DB);
+      ratePagesPerSecond = 0;
+    }
+    swapIoPages += ratePagesPerSecond / 4;
+    await writeProc(procRoot, { swapInPages: swapIoPages / 2, swapOutPages: swapIoPages / 2 });
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+
+  stop.abort();
+  await running;
+  kube.close();
+  await api.close();
+  await tree.dispose();
+  await Deno.remove(hostDir, { recursive: true });
+
+  const summary = api.requests.map((r) => `${r.method} ${r.path}${r.search}`);
+  say("API requests the agent made");
+  for (const line of summary) console.log(`    ${line}`);
+  if (!summary.some((line) => line.startsWith("DELETE /api/v1/namespaces/shop/pods/db-0"))) {
+    throw new Error("Demo failed: db-0 was not deleted");
+  }
+  say("Done: one LIST of the node's pods, one DELETE of the pod that caused the pressure");
+}
+
+if (import.meta.main) await demo();

@@ -1,0 +1,18 @@
+import assert from "node:assert/strict";
+
+Deno.test("deno task demo runs the whole loop and deletes the pod that caused the pressure", async () => {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../src/demo.ts", import.meta.url).pathname],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const text = new TextDecoder().decode(output.stdout);
+  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+  assert.match(text, /filling: 1\/6 samples above threshold/);
+  assert.match(text, /delete shop\/db-0 → deleted/);
+  assert.match(text, /pod=shop\/web-1 .* status=below psi threshold/);
+  assert.match(text, /cooldown/);
+  assert.match(text, /^ {4}GET \/api\/v1\/pods\?fieldSelector=spec\.nodeName%3Ddemo-node/m);
+  assert.match(text, /^ {4}DELETE \/api\/v1\/namespaces\/shop\/pods\/db-0$/m);
+});
