@@ -21,16 +21,16 @@ import {
   selectVictims,
 } from "./decide/select.ts";
 import type { Logger } from "./observe/log.ts";
-import type { HostFs } from "./sense/host_fs.ts";
-import { scanPods } from "./sense/pod_scan.ts";
-import { readVmstat } from "./sense/vmstat.ts";
+import type { NodeSensor } from "./sense/node_sensor.ts";
 
 /** What the agent is given by main.ts (or a test, or the demo). */
 export interface AgentDeps {
-  readonly fs: HostFs;
+  readonly sensor: NodeSensor;
   readonly clock: Clock;
   readonly kube: KubeApi;
   readonly log: Logger;
+  /** Called after every tick with what it saw and did, and how long it took (metrics, health). */
+  readonly onTick?: (report: TickReport, tickDurationMs: number) => void;
 }
 
 /** What one tick saw and did; the demo and tests read it. */
@@ -61,21 +61,22 @@ export class Agent {
     const { clock } = this.#deps;
     while (!signal.aborted) {
       const startedMs = clock.monotonicMs();
-      await this.tick();
+      const report = await this.tick();
       const elapsedMs = clock.monotonicMs() - startedMs;
+      this.#deps.onTick?.(report, elapsedMs);
       await clock.sleep(Math.max(0, this.#config.pollIntervalMs - elapsedMs), signal);
     }
   }
 
   /** One pass of sense → decide → act. Never throws: every failure is logged. */
   async tick(): Promise<TickReport> {
-    const { fs, clock, log } = this.#deps;
+    const { sensor, clock, log } = this.#deps;
     const config = this.#config;
 
     // 1. Sense: the node's cumulative swap I/O counters (one small file, every tick).
     let swapIoPages: number;
     try {
-      const counters = await readVmstat(fs, config.procRoot);
+      const counters = await sensor.readSwapIo();
       swapIoPages = counters.swapInPages + counters.swapOutPages;
     } catch (error) {
       log.error("Cannot read swap counters from {path}: {error}", {
@@ -107,7 +108,7 @@ export class Agent {
     if (observation.phase !== "sustained") return { observation };
 
     // 3. Sense: scan the pod cgroups (only now: no directory walks while the node is calm).
-    const scan = await scanPods(fs, config.cgroupRoot);
+    const scan = await sensor.scanPods();
     for (const problem of scan.errors) {
       log.error("Cannot read pod cgroup {cgroupPath}: {message}", { ...problem });
     }

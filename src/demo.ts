@@ -10,6 +10,7 @@ import { systemClock } from "./clock.ts";
 import { type Config, DEFAULTS } from "./config.ts";
 import { agentLogger, setupLogging } from "./observe/log.ts";
 import { denoHostFs } from "./sense/host_fs.ts";
+import { hostSensor } from "./sense/node_sensor.ts";
 import { makePod, startApiStandin } from "../tests/fakes/api_standin.ts";
 import { CgroupTree, fakeContainerId, fakePodUid } from "../tests/fakes/cgroup_tree.ts";
 import { writeProc } from "../tests/fakes/proc_tree.ts";
@@ -96,7 +97,7 @@ async function demo(): Promise<void> {
     token: staticTokenSource("demo"),
   });
   const agent = new Agent(config, {
-    fs: denoHostFs,
+    sensor: hostSensor(denoHostFs, config.procRoot, config.cgroupRoot),
     clock: systemClock,
     kube,
     log: agentLogger("agent"),

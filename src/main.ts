@@ -11,6 +11,7 @@ import { API_TIMEOUT_MS, type Config } from "./config.ts";
 import { agentLogger, setupLogging } from "./observe/log.ts";
 import { checkHost } from "./sense/host_check.ts";
 import { denoHostFs } from "./sense/host_fs.ts";
+import { hostSensor } from "./sense/node_sensor.ts";
 
 /** Most time a stop may take after SIGTERM/SIGINT before the process exits anyway, ms. */
 const STOP_DEADLINE_MS = 1_500;
@@ -56,7 +57,12 @@ async function main(args: readonly string[]): Promise<number> {
     return 1;
   }
   const kube = createKubeClient(connection, { timeoutMs: API_TIMEOUT_MS });
-  const agent = new Agent(config, { fs: denoHostFs, clock: systemClock, kube, log });
+  const agent = new Agent(config, {
+    sensor: hostSensor(denoHostFs, config.procRoot, config.cgroupRoot),
+    clock: systemClock,
+    kube,
+    log,
+  });
 
   const stop = new AbortController();
   const onSignal = () => stop.abort();

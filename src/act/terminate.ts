@@ -4,8 +4,7 @@
  * would happen in dry-run.
  */
 import type { Candidate } from "../decide/select.ts";
-import type { HostFs } from "../sense/host_fs.ts";
-import { isVanished } from "../sense/host_fs.ts";
+import type { NodeSensor } from "../sense/node_sensor.ts";
 import type { KubeApi } from "./kube_client.ts";
 
 /** What the action came to. */
@@ -24,7 +23,7 @@ export type Outcome =
   | { readonly kind: "failed"; readonly code: number | null; readonly message: string };
 
 export interface TerminateDeps {
-  readonly fs: HostFs;
+  readonly sensor: NodeSensor;
   readonly kube: KubeApi;
 }
 
@@ -42,7 +41,7 @@ export async function terminate(
   const pod = victim.pod;
   if (pod === null) return { kind: "skipped", why: "the pod is unknown to the API" };
 
-  const recheck = await recheckSwapBytes(deps.fs, victim.stats.cgroupPath);
+  const recheck = await deps.sensor.recheckSwapBytes(victim.stats.cgroupPath);
   if (recheck === "gone") return { kind: "skipped", why: "its cgroup is gone" };
   if (recheck === 0) return { kind: "skipped", why: "its swap dropped to 0 bytes" };
 
@@ -62,18 +61,5 @@ export async function terminate(
       return { kind: "conflict", message: result.message };
     case "failed":
       return { kind: "failed", code: result.code, message: result.message };
-  }
-}
-
-/**
- * Swap bytes now, "gone" when the cgroup vanished. A read or parse problem is not
- * a reason to hold back: the decision stands on the scan, so it answers null.
- */
-async function recheckSwapBytes(fs: HostFs, cgroupPath: string): Promise<number | "gone" | null> {
-  try {
-    const value = Number((await fs.readTextFile(`${cgroupPath}/memory.swap.current`)).trim());
-    return Number.isFinite(value) ? value : null;
-  } catch (error) {
-    return isVanished(error) ? "gone" : null;
   }
 }

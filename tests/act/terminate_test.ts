@@ -4,6 +4,7 @@ import { staticTokenSource } from "../../src/act/token_source.ts";
 import { terminate } from "../../src/act/terminate.ts";
 import type { Candidate } from "../../src/decide/select.ts";
 import { denoHostFs } from "../../src/sense/host_fs.ts";
+import { hostSensor } from "../../src/sense/node_sensor.ts";
 import { makePod, startApiStandin } from "../fakes/api_standin.ts";
 
 const UID = "7d4c2b1a-93e5-4f60-8a1b-2c3d4e5f6a7b";
@@ -48,7 +49,7 @@ async function setup(swapText: string | null) {
       annotations: {},
     },
   };
-  const deps = { fs: denoHostFs, kube };
+  const deps = { sensor: hostSensor(denoHostFs, dir, dir), kube };
   const dispose = async () => {
     kube.close();
     await api.close();
