@@ -9,6 +9,8 @@ import type { PodMeta } from "./pod_meta.ts";
 export interface Candidate {
   readonly stats: PodStats;
   readonly pod: PodMeta | null;
+  /** The pod's own swap I/O rate, pages/s, where the kernel attributes it (Linux ≥ 6.13). */
+  readonly swapIoPagesPerSecond?: number;
 }
 
 /** Why a pod cgroup is not a candidate. */
@@ -29,23 +31,55 @@ export interface Selection {
   readonly ranked: readonly Candidate[];
   /** Pods with swap that were passed over, with the reason. */
   readonly rejected: readonly Rejection[];
+  /** True when candidates were ranked by their own swap I/O rate first. */
+  readonly attributed?: boolean;
+}
+
+/** How the first cut judges pods beyond swap and PSI. */
+export interface PreselectOptions {
+  /**
+   * Each pod's own swap I/O rate, pages/s (per-cgroup `pswpin`/`pswpout`). When given,
+   * candidates rank by it first, and a pod whose own rate alone exceeds
+   * `attributionFloorPagesPerSecond` qualifies even below the PSI threshold: it is the one
+   * making the node thrash, whatever its stall share (many-threaded servers rarely show
+   * high "full" PSI).
+   */
+  readonly swapIoRates?: ReadonlyMap<string, number>;
+  readonly attributionFloorPagesPerSecond?: number;
+  /** Every pod with swap qualifies (node swap nearly exhausted: the PSI filter is waived). */
+  readonly waivePsiThreshold?: boolean;
 }
 
 /**
  * First cut, from cgroup figures alone (no API call needed): pods with swap > 0 and
  * full avg10 ≥ the threshold. Pods without swap are left out of `rejected` to keep it short.
  */
-export function preselect(pods: readonly PodStats[], psiThresholdPercent: number): Selection {
+export function preselect(
+  pods: readonly PodStats[],
+  psiThresholdPercent: number,
+  options: PreselectOptions = {},
+): Selection {
+  const rates = options.swapIoRates;
+  const floor = options.attributionFloorPagesPerSecond ?? Infinity;
   const ranked: Candidate[] = [];
   const rejected: Rejection[] = [];
   for (const stats of pods) {
     if (stats.swapCurrentBytes <= 0) continue;
-    const candidate = { stats, pod: null };
-    if (stats.fullAvg10Percent < psiThresholdPercent) {
-      rejected.push({ candidate, reason: "below psi threshold" });
-    } else ranked.push(candidate);
+    const rate = rates?.get(stats.uid);
+    const candidate: Candidate = rate === undefined
+      ? { stats, pod: null }
+      : { stats, pod: null, swapIoPagesPerSecond: rate };
+    const qualifies = options.waivePsiThreshold || stats.fullAvg10Percent >= psiThresholdPercent ||
+      (rate !== undefined && rate > floor);
+    if (qualifies) ranked.push(candidate);
+    else rejected.push({ candidate, reason: "below psi threshold" });
   }
-  return { ranked: ranked.sort(compareCandidates), rejected: rejected.sort(byRejection) };
+  const compare = rates ? compareAttributed : compareCandidates;
+  return {
+    ranked: ranked.sort(compare),
+    rejected: rejected.sort(byRejection),
+    ...(rates ? { attributed: true } : {}),
+  };
 }
 
 /**
@@ -62,19 +96,24 @@ export function selectVictims(preselected: Selection, nodePods: readonly PodMeta
   const ranked: Candidate[] = [];
   // Name the pods the first cut passed over too, so the log's table shows who they are.
   const rejected: Rejection[] = preselected.rejected.map(({ candidate, reason }) => ({
-    candidate: { stats: candidate.stats, pod: byUid.get(candidate.stats.uid) ?? null },
+    candidate: { ...candidate, pod: byUid.get(candidate.stats.uid) ?? null },
     reason,
   }));
-  for (const { stats } of preselected.ranked) {
-    const pod = byUid.get(stats.uid) ?? null;
-    const candidate = { stats, pod };
+  for (const first of preselected.ranked) {
+    const pod = byUid.get(first.stats.uid) ?? null;
+    const candidate = { ...first, pod };
     if (pod === null) rejected.push({ candidate, reason: "unknown to the API" });
     else if (pod.terminating) rejected.push({ candidate, reason: "terminating" });
     else if (pod.mirrorOfUid !== null) {
       rejected.push({ candidate, reason: "mirror pod of a static pod" });
     } else ranked.push(candidate);
   }
-  return { ranked: ranked.sort(compareCandidates), rejected: rejected.sort(byRejection) };
+  const compare = preselected.attributed ? compareAttributed : compareCandidates;
+  return {
+    ranked: ranked.sort(compare),
+    rejected: rejected.sort(byRejection),
+    ...(preselected.attributed ? { attributed: true } : {}),
+  };
 }
 
 type Comparator<T> = (a: T, b: T) => number;
@@ -102,6 +141,17 @@ const byName: Comparator<Candidate> = (a, b) => {
 
 /** Victim order: highest full avg10, then the larger swap, then the name. */
 export const compareCandidates: Comparator<Candidate> = orderedBy(
+  byFullAvg10Desc,
+  bySwapDesc,
+  byName,
+);
+
+const bySwapIoRateDesc: Comparator<Candidate> = (a, b) =>
+  (b.swapIoPagesPerSecond ?? 0) - (a.swapIoPagesPerSecond ?? 0);
+
+/** With per-pod swap I/O: the pod's own rate first, then the usual order. */
+export const compareAttributed: Comparator<Candidate> = orderedBy(
+  bySwapIoRateDesc,
   byFullAvg10Desc,
   bySwapDesc,
   byName,

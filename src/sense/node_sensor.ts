@@ -23,10 +23,20 @@ export interface NodeSensor {
 
 /** The live sensor over the host view (`--proc-root`, `--cgroup-root`). */
 export function hostSensor(fs: HostFs, procRoot: string, cgroupRoot: string): NodeSensor {
+  // Per-pod swap I/O lives in memory.stat from Linux 6.13 on. Read it on the first scan
+  // that finds pods; keep reading it only if the keys are there (detected, never guessed
+  // from the kernel version), so older kernels never pay for the larger file.
+  let memoryStat: boolean | "unknown" = "unknown";
   return {
     readSwapIo: () => readVmstat(fs, procRoot),
     readMeminfo: () => readMeminfo(fs, procRoot),
-    scanPods: () => scanPods(fs, cgroupRoot),
+    async scanPods() {
+      const scan = await scanPods(fs, cgroupRoot, undefined, { memoryStat: memoryStat !== false });
+      if (memoryStat === "unknown" && scan.pods.length > 0) {
+        memoryStat = scan.pods.some((pod) => pod.swapIo);
+      }
+      return scan;
+    },
     async recheckSwapBytes(cgroupPath) {
       try {
         const value = Number((await fs.readTextFile(`${cgroupPath}/memory.swap.current`)).trim());

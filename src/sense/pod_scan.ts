@@ -1,7 +1,7 @@
 import type { HostFs } from "./host_fs.ts";
 import { discoverPodCgroups } from "./cgroup_layout.ts";
 import { mapLimit } from "./map_limit.ts";
-import type { PodStats } from "./pod_stats.ts";
+import type { PodStats, PodStatsOptions } from "./pod_stats.ts";
 import { readPodStats } from "./pod_stats.ts";
 
 /** A pod (or the walk) that could not be read this time. */
@@ -37,6 +37,7 @@ export async function scanPods(
   fs: HostFs,
   cgroupRoot: string,
   concurrency = DEFAULT_CONCURRENCY,
+  options: PodStatsOptions = {},
 ): Promise<PodScan> {
   const pods: PodStats[] = [];
   const errors: PodScanError[] = [];
@@ -49,7 +50,7 @@ export async function scanPods(
   }
   const results = await mapLimit(cgroups, concurrency, async (cgroup) => {
     try {
-      return await readPodStats(fs, cgroup);
+      return await readPodStats(fs, cgroup, options);
     } catch (error) {
       return { cgroupPath: cgroup.path, message: messageOf(error) };
     }

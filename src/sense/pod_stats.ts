@@ -2,7 +2,9 @@ import type { HostFs } from "./host_fs.ts";
 import { isVanished } from "./host_fs.ts";
 import type { PodCgroup, QosClass } from "./cgroup_layout.ts";
 import { flatKeyedCounter, parseBytes, parseBytesOrMax } from "./flat_keyed.ts";
+import { parseMemoryStat, swapIoFromMemoryStat } from "./memory_stat.ts";
 import { parsePressure } from "./pressure.ts";
+import type { SwapIoCounters } from "./vmstat.ts";
 
 /** Memory figures of one container cgroup. */
 export interface ContainerStats {
@@ -40,6 +42,17 @@ export interface PodStats {
   readonly oomKillCount: number;
   /** Containers whose cgroup still existed when read, in `PodCgroup.containers` order. */
   readonly containers: readonly ContainerStats[];
+  /**
+   * The pod's own cumulative swap I/O (`pswpin`/`pswpout` in `memory.stat`, Linux ≥ 6.13);
+   * null or absent when the kernel lacks the keys or `memory.stat` was not read.
+   */
+  readonly swapIo?: SwapIoCounters | null;
+}
+
+/** What `readPodStats` reads beyond the essentials. */
+export interface PodStatsOptions {
+  /** Also read `memory.stat` for per-pod swap I/O (a larger file: only where it has the keys). */
+  readonly memoryStat?: boolean;
 }
 
 /** The files read from a pod cgroup, in the order `readPodStats` uses them. */
@@ -104,7 +117,11 @@ async function cgroupGone(fs: HostFs, dir: string): Promise<boolean> {
  * Throws ParseError for a malformed file; the caller logs it for that pod and goes on.
  * A container whose cgroup vanished is left out of `containers`.
  */
-export async function readPodStats(fs: HostFs, pod: PodCgroup): Promise<PodStats | null> {
+export async function readPodStats(
+  fs: HostFs,
+  pod: PodCgroup,
+  options: PodStatsOptions = {},
+): Promise<PodStats | null> {
   const texts = await readCgroupFiles(fs, pod.path, POD_FILES);
   if (texts === null) return null;
   const [swapCurrent = "", memoryCurrent = "", memoryMax = "", pressureText = "", events = ""] =
@@ -129,6 +146,13 @@ export async function readPodStats(fs: HostFs, pod: PodCgroup): Promise<PodStats
     });
   }
 
+  let swapIo: SwapIoCounters | null = null;
+  if (options.memoryStat) {
+    const stat = await readCgroupFiles(fs, pod.path, ["memory.stat"]);
+    if (stat === null) return null;
+    swapIo = swapIoFromMemoryStat(parseMemoryStat(stat[0] ?? ""));
+  }
+
   return {
     uid: pod.uid,
     cgroupPath: pod.path,
@@ -140,5 +164,6 @@ export async function readPodStats(fs: HostFs, pod: PodCgroup): Promise<PodStats
     someAvg10Percent: pressure.some.avg10Percent,
     oomKillCount,
     containers,
+    ...(options.memoryStat ? { swapIo } : {}),
   };
 }

@@ -124,3 +124,26 @@ Deno.test("selectVictims() names the pods the first cut rejected", () => {
     [["default/calm-pod", "below psi threshold"]],
   );
 });
+
+Deno.test("preselect() with per-pod swap I/O ranks by own rate first and admits the thrasher below PSI", () => {
+  const rates = new Map([["quiet-hot", 10], ["thrasher", 1_700], ["mid", 400]]);
+  const selection = preselect(
+    [stats("quiet-hot", 1 << 20, 90), stats("thrasher", 1 << 20, 12), stats("mid", 1 << 20, 20)],
+    50,
+    { swapIoRates: rates, attributionFloorPagesPerSecond: 1_000 },
+  );
+  assert.equal(selection.attributed, true);
+  assert.deepEqual(selection.ranked.map((c) => c.stats.uid), ["thrasher", "quiet-hot"]);
+  assert.deepEqual(selection.rejected.map((r) => r.candidate.stats.uid), ["mid"]);
+  const named = selectVictims(selection, [meta("thrasher", "db-0"), meta("quiet-hot", "web")]);
+  assert.equal(named.attributed, true);
+  assert.deepEqual(names(named), ["db-0", "web"]);
+  assert.equal(named.ranked[0]!.swapIoPagesPerSecond, 1_700);
+});
+
+Deno.test("preselect() with the PSI threshold waived takes every pod with swap", () => {
+  const selection = preselect([stats("a", 1, 0), stats("b", 0, 90)], 50, {
+    waivePsiThreshold: true,
+  });
+  assert.deepEqual(selection.ranked.map((c) => c.stats.uid), ["a"]);
+});

@@ -1,0 +1,176 @@
+import assert from "node:assert/strict";
+import {
+  type ContainerHeadroom,
+  containersAtRisk,
+  growthBytesPerSecond,
+  headroomAlarms,
+  INITIAL_HEADROOM_STATE,
+  type SwapPoint,
+  updateHeadroom,
+} from "../../src/decide/headroom.ts";
+import type { PodStats } from "../../src/sense/pod_stats.ts";
+
+const MiB = 1 << 20;
+
+function pod(swapBytes: number, opts: Partial<{
+  swapMaxBytes: number | null;
+  memoryCurrentBytes: number;
+  memoryMaxBytes: number | null;
+}> = {}): PodStats {
+  return {
+    uid: "pod-a",
+    cgroupPath: "/cg/pod-a",
+    qosClass: "burstable",
+    swapCurrentBytes: swapBytes,
+    memoryCurrentBytes: 0,
+    memoryMaxBytes: null,
+    fullAvg10Percent: 12,
+    someAvg10Percent: 50,
+    oomKillCount: 0,
+    containers: [{
+      id: "c1",
+      swapCurrentBytes: swapBytes,
+      swapMaxBytes: opts.swapMaxBytes === undefined ? 256 * MiB : opts.swapMaxBytes,
+      memoryCurrentBytes: opts.memoryCurrentBytes ?? 320 * MiB,
+      memoryMaxBytes: opts.memoryMaxBytes === undefined ? 320 * MiB : opts.memoryMaxBytes,
+    }],
+  };
+}
+
+/** Feeds one scan per second with swap from `swapAt(second)`; returns each scan's estimate. */
+function run(
+  seconds: number,
+  swapAt: (second: number) => number,
+  nodeSwapFreeBytes = 4096 * MiB,
+  opts = {},
+): ContainerHeadroom[] {
+  let state = INITIAL_HEADROOM_STATE;
+  const out: ContainerHeadroom[] = [];
+  for (let s = 0; s <= seconds; s++) {
+    const step = updateHeadroom(state, [pod(swapAt(s), opts)], nodeSwapFreeBytes, s * 1000);
+    state = step.state;
+    out.push(step.containers[0]!);
+  }
+  return out;
+}
+
+Deno.test("growthBytesPerSecond() needs several readings over a span: never one sample", () => {
+  const points: SwapPoint[] = [{ atMs: 0, swapBytes: 0 }];
+  assert.equal(growthBytesPerSecond(points), null);
+  assert.equal(growthBytesPerSecond([...points, { atMs: 1000, swapBytes: MiB }]), null);
+  assert.equal(
+    growthBytesPerSecond([...points, { atMs: 500, swapBytes: MiB }, { atMs: 900, swapBytes: MiB }]),
+    null,
+    "span under 2 s",
+  );
+  const steady = [0, 1, 2, 3].map((s) => ({ atMs: s * 1000, swapBytes: s * 2 * MiB }));
+  assert.equal(growthBytesPerSecond(steady), 2 * MiB);
+});
+
+Deno.test("updateHeadroom() on the MariaDB figures: 2.6 MB/s into a 256M limit", () => {
+  const rate = 2.6e6;
+  const estimates = run(60, (s) => s * rate);
+  assert.equal(estimates[0]!.secondsLeft, null);
+  assert.equal(estimates[1]!.secondsLeft, null);
+  const at40 = estimates[40]!;
+  assert.ok(Math.abs(at40.growthBytesPerSecond! - rate) < 1, String(at40.growthBytesPerSecond));
+  const expectedLeft = (256 * MiB - 40 * rate) / rate;
+  assert.ok(Math.abs(at40.secondsLeft! - expectedLeft) < 0.01);
+  assert.equal(at40.limitSource, "memory.swap.max");
+  assert.equal(at40.atMemoryMax, true);
+});
+
+Deno.test("updateHeadroom() smooths bursts over the window instead of extrapolating one", () => {
+  // 5 s bursts of 8 MB/s, then 5 s quiet: 4 MB/s on average.
+  const swapAt = (s: number) => {
+    let bytes = 0;
+    for (let i = 0; i < s; i++) bytes += i % 10 < 5 ? 8e6 : 0;
+    return bytes;
+  };
+  const estimates = run(40, swapAt);
+  for (const e of estimates.slice(25)) {
+    assert.ok(
+      e.growthBytesPerSecond! > 2.5e6 && e.growthBytesPerSecond! < 5.5e6,
+      `${e.growthBytesPerSecond}`,
+    );
+  }
+});
+
+Deno.test("updateHeadroom() gives no time left for shrinking or flat swap", () => {
+  for (const e of run(20, (s) => 200 * MiB - s * MiB).slice(3)) assert.equal(e.secondsLeft, null);
+  for (const e of run(20, () => 50 * MiB).slice(3)) assert.equal(e.secondsLeft, null);
+});
+
+Deno.test("updateHeadroom() with swap.max 'max' uses the node's free swap as the limit", () => {
+  const estimates = run(10, (s) => s * 10 * MiB, 100 * MiB, { swapMaxBytes: null });
+  const last = estimates[10]!;
+  assert.equal(last.limitSource, "node free swap");
+  assert.equal(last.swapLimitBytes, 200 * MiB);
+  assert.ok(Math.abs(last.secondsLeft! - 10) < 1e-9);
+  // A swap limit above what the node has free is bounded by the node too.
+  const bounded = run(10, (s) => s * 10 * MiB, 50 * MiB, { swapMaxBytes: 1024 * MiB })[10]!;
+  assert.equal(bounded.limitSource, "node free swap");
+});
+
+Deno.test("updateHeadroom() skips containers that cannot swap and forgets vanished ones", () => {
+  const step = updateHeadroom(INITIAL_HEADROOM_STATE, [pod(0, { swapMaxBytes: 0 })], MiB, 0);
+  assert.equal(step.containers.length, 0);
+  const first = updateHeadroom(INITIAL_HEADROOM_STATE, [pod(MiB)], MiB, 0);
+  assert.equal(first.state.size, 1);
+  assert.equal(updateHeadroom(first.state, [], MiB, 1000).state.size, 0);
+});
+
+function headroom(partial: Partial<ContainerHeadroom>): ContainerHeadroom {
+  return {
+    podUid: "p",
+    containerId: "c",
+    swapBytes: 0,
+    swapLimitBytes: 256 * MiB,
+    limitSource: "memory.swap.max",
+    swapFullPercent: 10,
+    growthBytesPerSecond: null,
+    secondsLeft: null,
+    atMemoryMax: true,
+    ...partial,
+  };
+}
+
+Deno.test("headroomAlarms() fires below grace period + margin, or when full at memory.max", () => {
+  const settings = { headroomMarginMs: 10_000, swapFullPercent: 95 };
+  const grace = (uid: string) => (uid === "slow" ? 120 : uid === "unknown" ? null : 30);
+  const table: [Partial<ContainerHeadroom>, string | null][] = [
+    [{ podUid: "p", secondsLeft: 41 }, null],
+    [{ podUid: "p", secondsLeft: 39.9 }, "time-left"],
+    [{ podUid: "slow", secondsLeft: 100 }, "time-left"], // 120 s grace + 10 s
+    [{ podUid: "unknown", secondsLeft: 39 }, "time-left"], // default 30 s grace
+    [{ podUid: "p", swapFullPercent: 96, atMemoryMax: true }, "swap-full"],
+    [{ podUid: "p", swapFullPercent: 96, atMemoryMax: false }, null],
+    [{ podUid: "p", swapFullPercent: 94, atMemoryMax: true }, null],
+  ];
+  for (const [partial, reason] of table) {
+    const alarms = headroomAlarms([headroom(partial)], grace, settings);
+    assert.equal(alarms[0]?.reason ?? null, reason, JSON.stringify(partial));
+  }
+});
+
+Deno.test("headroomAlarms() puts the most urgent first", () => {
+  const alarms = headroomAlarms(
+    [
+      headroom({ podUid: "later", secondsLeft: 30 }),
+      headroom({ podUid: "sooner", secondsLeft: 5 }),
+      headroom({ podUid: "full", swapFullPercent: 99 }),
+    ],
+    () => 30,
+    { headroomMarginMs: 10_000, swapFullPercent: 95 },
+  );
+  assert.deepEqual(alarms.map((a) => a.container.podUid), ["full", "sooner", "later"]);
+});
+
+Deno.test("containersAtRisk() looks ahead only within the horizon, and only at growth", () => {
+  const at = containersAtRisk([
+    headroom({ podUid: "soon", secondsLeft: 100 }),
+    headroom({ podUid: "far", secondsLeft: 10_000 }),
+    headroom({ podUid: "high-but-steady", swapFullPercent: 90 }),
+  ], 600);
+  assert.deepEqual(at.map((c) => c.podUid), ["soon"]);
+});
