@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { type Config, DEFAULTS, type LogLevel } from "./config.ts";
 import { formatDuration, parseDuration } from "./duration.ts";
+import { parseListenAddress } from "./observe/listen_address.ts";
 
 export const VERSION = "0.1.0";
 
@@ -86,6 +87,40 @@ const FLAGS: readonly FlagSpec[] = [
     defaultText: String(DEFAULTS.dryRun),
   },
   {
+    name: "headroom-trigger",
+    kind: "boolean",
+    help: "act on a pod whose container is projected to fill its swap limit (and be " +
+      "OOM-killed) within its grace period plus --headroom-margin",
+    defaultText: String(DEFAULTS.headroomTrigger),
+  },
+  {
+    name: "headroom-margin",
+    kind: "duration",
+    help: "extra time on top of the pod's terminationGracePeriodSeconds for the headroom trigger",
+    defaultText: formatDuration(DEFAULTS.headroomMarginMs),
+    min: 0,
+  },
+  {
+    name: "swap-full-percent",
+    kind: "number",
+    unit: "percent",
+    help: "headroom trigger: act when a container at memory.max has this share of its swap " +
+      "limit in use (0-100)",
+    defaultText: String(DEFAULTS.swapFullPercent),
+    min: 0,
+    exclusiveMin: true,
+    max: 100,
+  },
+  {
+    name: "node-swap-free-percent",
+    kind: "number",
+    unit: "percent",
+    help: "act when the node's SwapFree falls under this share of SwapTotal; 0 turns it off",
+    defaultText: String(DEFAULTS.nodeSwapFreePercent),
+    min: 0,
+    max: 100,
+  },
+  {
     name: "node-name",
     kind: "string",
     help: "this node's name; only its pods are listed and touched (required)",
@@ -108,6 +143,21 @@ const FLAGS: readonly FlagSpec[] = [
     kind: "string",
     help: "where the host's /sys/fs/cgroup (cgroup v2) is mounted",
     defaultText: DEFAULTS.cgroupRoot,
+  },
+  {
+    name: "metrics-addr",
+    kind: "string",
+    help: 'host:port for GET /metrics, /healthz and /readyz (":9402" is every IPv4 ' +
+      'address, "[::]:9402" IPv6); empty turns the endpoint off',
+    defaultText: DEFAULTS.metricsAddr,
+  },
+  {
+    name: "report-interval",
+    kind: "duration",
+    help: "how often to log a summary line (swap I/O min/median/max, candidates, actions); " +
+      "0 turns it off",
+    defaultText: formatDuration(DEFAULTS.reportIntervalMs),
+    min: 0,
   },
   {
     name: "log-format",
@@ -202,6 +252,14 @@ export function parseCli(args: readonly string[], env: CliEnv): CliResult {
     if (raw.trim() === "") errors.push(invalid(name, raw, "expected a path"));
     return raw.replace(/\/+$/, "") || "/";
   };
+  const listenAddress = (name: string, fallback: string | null): string | null => {
+    const raw = values[name];
+    if (raw === undefined) return fallback;
+    if (raw === "") return null;
+    const parsed = parseListenAddress(raw);
+    if ("error" in parsed) errors.push(invalid(name, raw, parsed.error));
+    return raw;
+  };
 
   const config: Config = {
     swapIoThresholdPagesPerSecond: number(
@@ -217,8 +275,14 @@ export function parseCli(args: readonly string[], env: CliEnv): CliResult {
     kubeconfigPath: (values["kubeconfig"] ?? env.get("KUBECONFIG") ?? "") || null,
     procRoot: path("proc-root", DEFAULTS.procRoot),
     cgroupRoot: path("cgroup-root", DEFAULTS.cgroupRoot),
+    metricsAddr: listenAddress("metrics-addr", DEFAULTS.metricsAddr),
+    reportIntervalMs: duration("report-interval", DEFAULTS.reportIntervalMs),
     logFormat: choice<"json" | "text">("log-format", DEFAULTS.logFormat),
     logLevel: choice<LogLevel>("log-level", DEFAULTS.logLevel),
+    headroomTrigger: boolean("headroom-trigger", DEFAULTS.headroomTrigger),
+    headroomMarginMs: duration("headroom-margin", DEFAULTS.headroomMarginMs),
+    swapFullPercent: number("swap-full-percent", DEFAULTS.swapFullPercent),
+    nodeSwapFreePercent: number("node-swap-free-percent", DEFAULTS.nodeSwapFreePercent),
   };
   if (errors.length > 0) return { kind: "error", message: errors[0]! };
   if (config.nodeName.trim() === "") {

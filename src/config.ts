@@ -20,8 +20,20 @@ export interface Config {
   readonly procRoot: string;
   /** Where the host's /sys/fs/cgroup is mounted. */
   readonly cgroupRoot: string;
+  /** `--metrics-addr`: where /metrics, /healthz and /readyz listen (`host:port`); null: off. */
+  readonly metricsAddr: string | null;
+  /** Interval of the periodic summary log line, ms; 0: off. */
+  readonly reportIntervalMs: number;
   readonly logFormat: "json" | "text";
   readonly logLevel: LogLevel;
+  /** Per-container swap-headroom trigger on/off. */
+  readonly headroomTrigger: boolean;
+  /** Act when a container's projected time to swap exhaustion < grace period + this, ms. */
+  readonly headroomMarginMs: number;
+  /** Act when a container at memory.max has swap at or above this share of its limit, percent. */
+  readonly swapFullPercent: number;
+  /** Act when the node's SwapFree falls under this share of SwapTotal, percent (0: off). */
+  readonly nodeSwapFreePercent: number;
 }
 
 export type LogLevel = "debug" | "info" | "warning" | "error";
@@ -37,8 +49,14 @@ export const DEFAULTS = {
   kubeconfigPath: null,
   procRoot: "/host/proc",
   cgroupRoot: "/host/sys/fs/cgroup",
+  metricsAddr: ":9402",
+  reportIntervalMs: 60_000,
   logFormat: "json",
   logLevel: "info",
+  headroomTrigger: true,
+  headroomMarginMs: 10_000,
+  swapFullPercent: 95,
+  nodeSwapFreePercent: 5,
 } as const satisfies Omit<Config, "nodeName">;
 
 /** API request timeout, ms (the issue asks for ≤ 10 s). */

@@ -9,6 +9,7 @@ import { type CliEnv, parseCli, VERSION } from "./cli.ts";
 import { systemClock } from "./clock.ts";
 import { API_TIMEOUT_MS, type Config } from "./config.ts";
 import { agentLogger, setupLogging } from "./observe/log.ts";
+import { Observability } from "./observe/observability.ts";
 import { checkHost } from "./sense/host_check.ts";
 import { denoHostFs } from "./sense/host_fs.ts";
 import { hostSensor } from "./sense/node_sensor.ts";
@@ -28,6 +29,7 @@ const env: CliEnv = {
 };
 
 async function main(args: readonly string[]): Promise<number> {
+  if (args[0] === "record" || args[0] === "replay") return await subcommand(args[0], args.slice(1));
   const cli = parseCli(args, env);
   switch (cli.kind) {
     case "help":
@@ -56,15 +58,36 @@ async function main(args: readonly string[]): Promise<number> {
     });
     return 1;
   }
-  const kube = createKubeClient(connection, { timeoutMs: API_TIMEOUT_MS });
+  // What operators see: metrics, health and the summary line, fed by the client and the loop.
+  const observability = new Observability(config, {
+    clock: systemClock,
+    log: agentLogger("observe"),
+    version: VERSION,
+  });
+  const kube = createKubeClient(connection, {
+    timeoutMs: API_TIMEOUT_MS,
+    onRequest: observability.onApiRequest,
+  });
   const agent = new Agent(config, {
     sensor: hostSensor(denoHostFs, config.procRoot, config.cgroupRoot),
     clock: systemClock,
     kube,
     log,
+    onTick: observability.onTick,
   });
 
   const stop = new AbortController();
+  // The HTTP endpoint (--metrics-addr) starts before the loop; an address in use stops the start.
+  let server: Deno.HttpServer | null;
+  try {
+    server = observability.serve(stop.signal);
+  } catch (error) {
+    log.error("Cannot serve --metrics-addr {address}: {error}", {
+      address: config.metricsAddr,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return 1;
+  }
   const onSignal = () => stop.abort();
   for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(signal, onSignal);
 
@@ -84,12 +107,56 @@ async function main(args: readonly string[]): Promise<number> {
     },
   );
   const running = agent.run(stop.signal);
+  // Readiness: one cheap authenticated call at startup, retried with backoff until it works.
+  observability.checkApi(
+    () => kube.checkConnectivity(env.get("POD_NAMESPACE") || "default"),
+    stop.signal,
+  );
   await new Promise<void>((resolve) => stop.signal.addEventListener("abort", () => resolve()));
   // A tick in flight may wait on the API: give it a moment, never more than the deadline.
-  await Promise.race([running, systemClock.sleep(STOP_DEADLINE_MS)]);
+  await Promise.race([
+    Promise.all([running, server?.finished]),
+    systemClock.sleep(STOP_DEADLINE_MS),
+  ]);
   log.info("Stopped by signal");
   kube.close();
   return 0;
+}
+
+/** `record` (sample the node into a trace) and `replay` (run the decisions over one). */
+async function subcommand(name: "record" | "replay", args: readonly string[]): Promise<number> {
+  const { parseSubcommand, runRecord, runReplay } = await import("./replay/commands.ts");
+  const parsed = parseSubcommand(name, args, env);
+  switch (parsed.kind) {
+    case "help":
+      console.log(parsed.text);
+      return 0;
+    case "error":
+      console.error(`kube-soomkiller ${name}: ${parsed.message}`);
+      return 2;
+    case "replay":
+      await setupLogging(parsed.config.logFormat, parsed.config.logLevel);
+      return await runReplay(parsed);
+  }
+  await setupLogging(parsed.config.logFormat, parsed.config.logLevel);
+  const host = await checkHost(denoHostFs, parsed.config.procRoot, parsed.config.cgroupRoot);
+  for (const problem of host.problems) console.error(`kube-soomkiller record: ${problem}`);
+  if (!host.ok) return 1;
+  // Names for the trace when an API is reachable; recording works without one.
+  const kube = await connect(parsed.config).then(
+    (connection) => createKubeClient(connection, { timeoutMs: API_TIMEOUT_MS }),
+    (error) => {
+      console.error(`kube-soomkiller record: no pod names (${(error as Error).message})`);
+      return null;
+    },
+  );
+  const stop = new AbortController();
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    Deno.addSignalListener(signal, () => stop.abort());
+  }
+  const code = await runRecord(parsed, kube, stop.signal);
+  kube?.close();
+  return code;
 }
 
 function connect(config: Config): Promise<KubeConnection> {

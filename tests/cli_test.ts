@@ -114,3 +114,44 @@ Deno.test("--help lists every flag with its default and unit", () => {
   }
   assert.equal(parseCli(["--version"], env()).kind, "version");
 });
+
+Deno.test("parseCli() defaults --metrics-addr to :9402 and --report-interval to 60s", () => {
+  const config = run([]);
+  assert.equal(config.metricsAddr, ":9402");
+  assert.equal(config.reportIntervalMs, 60_000);
+  const text = helpText();
+  assert.match(text, /--metrics-addr string\n.*\(default :9402\)/);
+  assert.match(text, /--report-interval duration\n.*\(default 1m0s\)/);
+});
+
+Deno.test("parseCli() takes --metrics-addr in Go's host:port forms; empty turns it off", () => {
+  assert.equal(run(["--metrics-addr=0.0.0.0:9402"]).metricsAddr, "0.0.0.0:9402");
+  assert.equal(run(["--metrics-addr", "[::]:9402"]).metricsAddr, "[::]:9402");
+  assert.equal(run(["--metrics-addr=127.0.0.1:0"]).metricsAddr, "127.0.0.1:0");
+  assert.equal(run(["--metrics-addr="]).metricsAddr, null);
+  assert.equal(run(["--metrics-addr", ""]).metricsAddr, null);
+});
+
+Deno.test("parseCli() names --metrics-addr and the value when the address is bad", () => {
+  const table: [string, RegExp][] = [
+    ["9402", /^Invalid value "9402" for flag --metrics-addr: expected host:port/],
+    [":99999", /^Invalid value ":99999" for flag --metrics-addr: the port "99999"/],
+    ["::9402", /^Invalid value "::9402" for flag --metrics-addr: an IPv6 address needs brackets/],
+    ["bad host:1", /^Invalid value "bad host:1" for flag --metrics-addr: "bad host" is not/],
+  ];
+  for (const [value, pattern] of table) {
+    const message = error([`--metrics-addr=${value}`]);
+    assert.match(message, pattern, value);
+    assert.equal(message.split("\n").length, 1);
+  }
+});
+
+Deno.test("parseCli() takes --report-interval as a Go duration; 0 turns it off", () => {
+  assert.equal(run(["--report-interval=5m"]).reportIntervalMs, 300_000);
+  assert.equal(run(["--report-interval=0"]).reportIntervalMs, 0);
+  assert.match(
+    error(["--report-interval=60"]),
+    /^Invalid value "60" for flag --report-interval: expected a Go duration/,
+  );
+  assert.match(error(["--report-interval=-1s"]), /--report-interval/);
+});

@@ -40,7 +40,15 @@ export interface KubeApi {
   listNodePods(nodeName: string): Promise<PodMeta[]>;
   /** DELETE with `preconditions.uid`, no grace override. Never throws. */
   deletePod(ref: PodRef, options?: DeleteOptions): Promise<DeleteResult>;
+  /** POST /apis/events.k8s.io/v1/namespaces/{ns}/events (body: act/events.ts). Never throws. */
+  createEvent(namespace: string, event: object): Promise<CreateEventResult>;
 }
+
+/** What an Event POST came to. */
+export type CreateEventResult =
+  | { readonly kind: "created"; readonly code: number }
+  /** Code null for a timeout or a network/TLS error. */
+  | { readonly kind: "failed"; readonly code: number | null; readonly message: string };
 
 /** A failed API call, with the HTTP code (null: timeout, network or TLS). */
 export class KubeApiError extends Error {
@@ -91,7 +99,14 @@ export interface KubeClientOptions {
 }
 
 /** A KubeApi backed by HTTP; close() releases its TLS client. */
-export type KubeClient = KubeApi & { close(): void };
+export type KubeClient = KubeApi & {
+  /**
+   * One cheap authenticated call, `GET /api/v1/namespaces/{ns}/pods?limit=1`, for the
+   * startup readiness check; throws KubeApiError.
+   */
+  checkConnectivity(namespace: string): Promise<void>;
+  close(): void;
+};
 
 /** One completed exchange: the status and the parsed JSON body (null if not JSON). */
 interface Exchange {
@@ -229,9 +244,42 @@ export function createKubeClient(
     };
   }
 
+  async function createEvent(namespace: string, event: object): Promise<CreateEventResult> {
+    const path = `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/events`;
+    let result: Exchange;
+    try {
+      result = await exchange("POST", path, event);
+    } catch (error) {
+      const code = error instanceof KubeApiError ? error.code : null;
+      return { kind: "failed", code, message: `Cannot create an Event: ${errorMessage(error)}` };
+    }
+    const { status, body } = result;
+    if (status >= 200 && status <= 299) return { kind: "created", code: status };
+    const hint = status === 403
+      ? `RBAC forbids create events: grant verb "create" on "events" (events.k8s.io) to the ` +
+        `agent's service account: `
+      : "Cannot create an Event: ";
+    return { kind: "failed", code: status, message: hint + statusDetail(status, body) };
+  }
+
+  async function checkConnectivity(namespace: string): Promise<void> {
+    const { status, body } = await exchange(
+      "GET",
+      `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods?limit=1`,
+    );
+    if (status < 200 || status > 299) {
+      throw new KubeApiError(
+        `Cannot list pods in namespace "${namespace}": ${statusDetail(status, body)}`,
+        status,
+      );
+    }
+  }
+
   return {
     listNodePods,
     deletePod,
+    createEvent,
+    checkConnectivity,
     close() {
       if (closed) return;
       closed = true;

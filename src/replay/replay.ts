@@ -1,0 +1,220 @@
+/**
+ * `kube-soomkiller replay trace.jsonl [flags]`: runs the agent's own loop (the same Agent,
+ * decide code and triggers) over a recorded trace, with a clock that follows the trace and
+ * an API stand-in that only takes notes, and reports what it would have done. Deterministic:
+ * the same trace and flags give the same output.
+ */
+import type { DeleteResult, KubeApi, PodRef } from "../act/kube_client.ts";
+import { Agent, type TickReport, type TriggerKind } from "../agent.ts";
+import type { Clock } from "../clock.ts";
+import type { Config } from "../config.ts";
+import type { PodMeta } from "../decide/pod_meta.ts";
+import { candidateName } from "../decide/select.ts";
+import type { Logger } from "../observe/log.ts";
+import type { NodeSensor } from "../sense/node_sensor.ts";
+import type { Trace, TraceTick } from "./trace.ts";
+
+/** One action the agent would have taken. */
+export interface ReplayAction {
+  /** Offset in the trace, ms. */
+  readonly tMs: number;
+  readonly trigger: TriggerKind;
+  /** `namespace/name`, or `pod <uid>` when the trace has no names. */
+  readonly victim: string;
+  readonly victimUid: string;
+  /** The figures that made it act, for people. */
+  readonly evidence: string;
+}
+
+/** A kernel OOM kill recorded in the trace (oom_kill went up). */
+export interface RecordedOomKill {
+  readonly tMs: number;
+  readonly podUid: string;
+  readonly newKills: number;
+}
+
+export interface ReplayResult {
+  readonly ticks: number;
+  readonly durationMs: number;
+  readonly actions: readonly ReplayAction[];
+  readonly recordedOomKills: readonly RecordedOomKill[];
+}
+
+/** Replays `trace` under `config` (dry-run is ignored: actions are simulated, never sent). */
+export async function replay(trace: Trace, config: Config, log: Logger): Promise<ReplayResult> {
+  let current: TraceTick | null = null;
+  let metas: readonly PodMeta[] = [];
+  const deleted = new Set<string>();
+
+  const clock: Clock = {
+    monotonicMs: () => current?.tMs ?? 0,
+    wallTime: () => new Date(Date.parse(trace.header.startedAt) + (current?.tMs ?? 0)),
+    sleep: () => Promise.resolve(),
+  };
+  const sensor: NodeSensor = {
+    readSwapIo: () =>
+      Promise.resolve({ swapInPages: current!.swapInPages, swapOutPages: current!.swapOutPages }),
+    readMeminfo: () => Promise.resolve(current!.meminfo),
+    scanPods: () => Promise.resolve({ pods: [...current!.pods], errors: [] }),
+    recheckSwapBytes: (cgroupPath) =>
+      Promise.resolve(
+        current!.pods.find((p) => p.cgroupPath === cgroupPath)?.swapCurrentBytes ??
+          "gone",
+      ),
+  };
+  const kube: KubeApi = {
+    listNodePods() {
+      // The recorded names, plus a stand-in for any pod the recording could not name.
+      const known = new Map(metas.map((meta) => [meta.uid, meta]));
+      for (const meta of metas) if (meta.mirrorOfUid) known.set(meta.mirrorOfUid, meta);
+      const pods: PodMeta[] = [...metas];
+      for (const pod of current!.pods) {
+        if (!known.has(pod.uid)) pods.push(unnamedPod(pod.uid, trace.header.nodeName));
+      }
+      // A pod the replay deleted is terminating from then on, as the API would show it.
+      return Promise.resolve(
+        pods.map((pod) => (deleted.has(pod.uid) ? { ...pod, terminating: true } : pod)),
+      );
+    },
+    deletePod(ref: PodRef): Promise<DeleteResult> {
+      deleted.add(ref.uid);
+      return Promise.resolve({ kind: "deleted", code: 200 });
+    },
+    createEvent: () => Promise.resolve({ kind: "created", code: 201 }),
+  } as KubeApi;
+
+  const agent = new Agent({ ...config, dryRun: false }, { sensor, clock, kube, log });
+  const actions: ReplayAction[] = [];
+  const recordedOomKills: RecordedOomKill[] = [];
+  const lastOomKills = new Map<string, number>();
+  let ticks = 0;
+  for (const line of trace.lines) {
+    if (line.kind === "pods") {
+      metas = line.pods;
+      continue;
+    }
+    current = line;
+    ticks++;
+    for (const pod of line.pods) {
+      const previous = lastOomKills.get(pod.uid);
+      if (previous !== undefined && pod.oomKillCount > previous) {
+        recordedOomKills.push({
+          tMs: line.tMs,
+          podUid: pod.uid,
+          newKills: pod.oomKillCount - previous,
+        });
+      }
+      lastOomKills.set(pod.uid, pod.oomKillCount);
+    }
+    const report = await agent.tick();
+    if (report.outcome?.kind === "deleted" && report.victim && report.trigger) {
+      actions.push({
+        tMs: line.tMs,
+        trigger: report.trigger,
+        victim: candidateName(report.victim),
+        victimUid: report.victim.stats.uid,
+        evidence: describeEvidence(report),
+      });
+    }
+  }
+  const last = trace.lines.findLast((line) => line.kind === "tick");
+  return { ticks, durationMs: last?.tMs ?? 0, actions, recordedOomKills };
+}
+
+function unnamedPod(uid: string, nodeName: string): PodMeta {
+  return {
+    uid,
+    namespace: "",
+    name: "",
+    nodeName,
+    terminating: false,
+    mirrorOfUid: null,
+    priority: null,
+    terminationGracePeriodSeconds: null,
+    annotations: {},
+  };
+}
+
+const MiB = 1 << 20;
+
+function describeEvidence(report: TickReport): string {
+  const victim = report.victim!;
+  const rate = Math.round(report.observation?.reading.ratePagesPerSecond ?? 0);
+  switch (report.trigger) {
+    case "headroom": {
+      const containers = (report.headroom ?? []).filter((c) => c.podUid === victim.stats.uid);
+      const c =
+        containers.sort((a, b) => (a.secondsLeft ?? Infinity) - (b.secondsLeft ?? Infinity))[0];
+      if (!c) return "";
+      const left = c.secondsLeft === null ? "not growing" : `${c.secondsLeft.toFixed(1)} s left`;
+      const growth = c.growthBytesPerSecond === null
+        ? ""
+        : `, growth ${(c.growthBytesPerSecond / 1e6).toFixed(2)} MB/s`;
+      return `swap ${(c.swapBytes / MiB).toFixed(1)}/${(c.swapLimitBytes / MiB).toFixed(1)} MiB ` +
+        `(${c.swapFullPercent.toFixed(0)}%, limit from ${c.limitSource})${growth}, ${left}` +
+        (c.atMemoryMax ? ", at memory.max" : "");
+    }
+    case "node-swap-free": {
+      const m = report.meminfo;
+      return m
+        ? `node swap free ${(m.swapFreeBytes / MiB).toFixed(1)} of ${
+          (m.swapTotalBytes / MiB).toFixed(1)
+        } MiB`
+        : "";
+    }
+    default: {
+      const window = ((report.observation?.reading.windowMs ?? 0) / 1000).toFixed(1);
+      const own = victim.swapIoPagesPerSecond === undefined
+        ? ""
+        : `, own swap I/O ${Math.round(victim.swapIoPagesPerSecond)} pages/s`;
+      return `node swap I/O ${rate} pages/s for ${window} s, full avg10 ` +
+        `${victim.stats.fullAvg10Percent}%, swap ${
+          (victim.stats.swapCurrentBytes / MiB).toFixed(1)
+        } MiB${own}`;
+    }
+  }
+}
+
+/** The report people read: one line per action, then a summary. */
+export function formatReplay(result: ReplayResult): string {
+  const lines: string[] = [];
+  const offset = (ms: number) => `+${(ms / 1000).toFixed(1)}s`;
+  for (const action of result.actions) {
+    lines.push(
+      `${offset(action.tMs).padStart(8)}  ${action.trigger.padEnd(14)}  would delete ` +
+        `${action.victim}  ${action.evidence}`,
+    );
+  }
+  for (const kill of result.recordedOomKills) {
+    lines.push(
+      `${offset(kill.tMs).padStart(8)}  kernel OOM kill recorded in pod ${kill.podUid} ` +
+        `(oom_kill +${kill.newKills})`,
+    );
+  }
+  lines.sort((a, b) => parseFloat(a.trim().slice(1)) - parseFloat(b.trim().slice(1)));
+  const byTrigger = new Map<string, number>();
+  for (const action of result.actions) {
+    byTrigger.set(action.trigger, (byTrigger.get(action.trigger) ?? 0) + 1);
+  }
+  const counts = [...byTrigger].map(([trigger, n]) => `${trigger} ${n}`).join(", ");
+  const first = result.actions[0];
+  const kill = result.recordedOomKills[0];
+  let summary = `summary: ${result.ticks} ticks over ${(result.durationMs / 1000).toFixed(1)} s; ` +
+    `${result.actions.length} action${result.actions.length === 1 ? "" : "s"}` +
+    (counts ? ` (${counts})` : "");
+  if (first) summary += `; first at ${offset(first.tMs)} (${first.trigger}, ${first.victim})`;
+  if (kill) {
+    summary += `; kernel OOM kill recorded at ${offset(kill.tMs)}`;
+    if (first) {
+      const lead = (kill.tMs - first.tMs) / 1000;
+      summary += lead >= 0
+        ? `: first action ${lead.toFixed(1)} s before it`
+        : `: first action ${(-lead).toFixed(1)} s AFTER it (too late)`;
+    } else summary += ": no action before it";
+  } else if (first) {
+    const end = (result.durationMs - first.tMs) / 1000;
+    summary += `; no kernel OOM kill recorded (first action ${end.toFixed(1)} s before the end)`;
+  }
+  lines.push(summary);
+  return lines.join("\n");
+}
