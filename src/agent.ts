@@ -9,10 +9,16 @@
  * - headroom: a container projected to fill its swap limit (and be OOM-killed) within its
  *   pod's grace period plus a margin, or nearly full at memory.max; the victim is its pod.
  * - node-swap-free: the node's free swap under a share of its total.
+ *
+ * Whatever the trigger, some pods are never chosen (decide/select.ts `Exclusions`): the
+ * agent's own pod, pods it already acted on (decide/kill_once.ts), terminating and mirror
+ * pods, protected namespaces and priorities, and pods that opt out by annotation. In evict
+ * mode a blocked eviction moves on to the next candidate, and a deadline
+ * (decide/evict_fallback.ts) ends in a DELETE.
  */
 import { type EventResult, recordTerminationEvent } from "./act/events.ts";
 import type { KubeApi } from "./act/kube_client.ts";
-import { isAction, type Outcome, terminate } from "./act/terminate.ts";
+import { isAction, type Outcome, terminate, type TerminateHow } from "./act/terminate.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import {
@@ -20,6 +26,14 @@ import {
   type AttributionState,
   INITIAL_ATTRIBUTION_STATE,
 } from "./decide/attribution.ts";
+import {
+  afterRound,
+  blockedForMs,
+  type EvictFallbackState,
+  fallbackDue,
+  NOT_BLOCKED,
+  type RoundEnd,
+} from "./decide/evict_fallback.ts";
 import {
   type ContainerHeadroom,
   containersAtRisk,
@@ -42,19 +56,32 @@ import {
   type OomWatchState,
   watchOomKills,
 } from "./decide/oom_watch.ts";
+import {
+  actedOnUids,
+  type ActedPod,
+  INITIAL_KILL_ONCE_STATE,
+  type KillOnceState,
+  recordAction,
+  reviewActed,
+} from "./decide/kill_once.ts";
 import type { PodMeta } from "./decide/pod_meta.ts";
 import { INITIAL_SCAN_GATE, type ScanGateState, scanned, scanReason } from "./decide/scan_gate.ts";
 import {
   type Candidate,
   candidateName,
+  type Exclusions,
+  isExclusion,
   preselect,
   type PreselectOptions,
+  type Rejection,
   type Selection,
   selectVictims,
 } from "./decide/select.ts";
 import type { Logger } from "./observe/log.ts";
+import { podUidFromComponent } from "./sense/cgroup_layout.ts";
 import type { Meminfo } from "./sense/meminfo.ts";
 import type { NodeSensor } from "./sense/node_sensor.ts";
+import type { PodScan } from "./sense/pod_scan.ts";
 import type { PodStats } from "./sense/pod_stats.ts";
 
 /** What the agent is given by main.ts (or a test, the demo, or replay). */
@@ -89,14 +116,33 @@ export interface TickReport {
   /** The pod acted on (or that would have been, in dry-run). */
   readonly victim?: Candidate;
   readonly outcome?: Outcome;
+  /**
+   * Attempts made in this tick before the one in `victim`/`outcome`: evictions a
+   * PodDisruptionBudget blocked (the next candidate was tried), in order.
+   */
+  readonly attempts?: readonly Attempt[];
   /** The Event posted on the victim pod for an action (dry-run included). */
   readonly event?: EventResult;
+}
+
+/** One termination attempt of a tick. */
+export interface Attempt {
+  readonly victim: Candidate;
+  readonly outcome: Outcome;
+}
+
+/** What a decision line says before ": {action} {victim} → {outcome}". */
+interface DecisionText {
+  readonly message: string;
+  readonly properties: Record<string, unknown>;
 }
 
 /** How far ahead the headroom trigger looks for pods whose grace period it must learn, s. */
 const HEADROOM_HORIZON_SECONDS = 600;
 /** How long pod metadata learned for the headroom trigger is reused, ms. */
 const POD_META_MAX_AGE_MS = 60_000;
+/** A repeated log line (the same failure, the same pod passed over) at most this often, ms. */
+const REPEAT_LOG_INTERVAL_MS = 60_000;
 
 export class Agent {
   readonly #config: Config;
@@ -108,8 +154,16 @@ export class Agent {
   #oomWatch: OomWatchState = INITIAL_OOM_WATCH_STATE;
   /** Pods learned from the API for grace periods (headroom trigger), by cgroup UID. */
   #podMeta: { readonly byUid: ReadonlyMap<string, PodMeta>; readonly atMs: number } | null = null;
+  /** Pods the agent deleted or evicted whose cgroup is still there (never acted on again). */
+  #killOnce: KillOnceState = INITIAL_KILL_ONCE_STATE;
+  /** Evict mode: since when every candidate's eviction has been blocked. */
+  #evictFallback: EvictFallbackState = NOT_BLOCKED;
   /** When "pressure without a candidate" was last logged (monotonic ms), to keep logs quiet. */
   #quietUntilMs = -Infinity;
+  /** Repeated log lines by key: when each may be logged again (monotonic ms). */
+  #repeatLogUntilMs = new Map<string, number>();
+  /** Ticks in a row whose swap counters could not be read. */
+  #swapReadFailures = 0;
 
   constructor(config: Config, deps: AgentDeps) {
     this.#config = config;
@@ -121,7 +175,14 @@ export class Agent {
     const { clock } = this.#deps;
     while (!signal.aborted) {
       const startedMs = clock.monotonicMs();
-      const report = await this.tick();
+      let report: TickReport;
+      try {
+        report = await this.tick();
+      } catch (error) {
+        // tick() logs its own failures; this is the last line of defence of the loop.
+        this.#deps.log.error("Tick failed: {error}", { error: messageOf(error) });
+        report = { observation: null };
+      }
       const elapsedMs = clock.monotonicMs() - startedMs;
       this.#deps.onTick?.(report, elapsedMs);
       await clock.sleep(Math.max(0, this.#config.pollIntervalMs - elapsedMs), signal);
@@ -139,11 +200,27 @@ export class Agent {
       const counters = await sensor.readSwapIo();
       swapIoPages = counters.swapInPages + counters.swapOutPages;
     } catch (error) {
-      log.error("Cannot read swap counters: {error}", { error: messageOf(error) });
+      // Logged at once, then once a minute while it lasts; every tick is counted in metrics.
+      this.#swapReadFailures++;
+      if (this.#mayLog("swap counters", clock.monotonicMs())) {
+        log.error("Cannot read swap counters ({failedTicks} ticks in a row): {error}", {
+          failedTicks: this.#swapReadFailures,
+          error: messageOf(error),
+        });
+      }
       return { observation: null };
     }
+    if (this.#swapReadFailures > 0) {
+      log.info("Swap counters readable again after {failedTicks} failed ticks", {
+        failedTicks: this.#swapReadFailures,
+      });
+      this.#swapReadFailures = 0;
+      this.#repeatLogUntilMs.delete("swap counters");
+    }
     const meminfo = await sensor.readMeminfo().catch((error) => {
-      log.error("Cannot read node memory totals: {error}", { error: messageOf(error) });
+      if (this.#mayLog("meminfo", clock.monotonicMs())) {
+        log.error("Cannot read node memory totals: {error}", { error: messageOf(error) });
+      }
       return undefined;
     });
     const nowMs = clock.monotonicMs();
@@ -161,16 +238,25 @@ export class Agent {
       nowMs,
       swapUsedBytes,
       observation.phase === "sustained",
+      // While evictions are blocked, every tick retries them.
+      this.#evictFallback.blockedSinceMs !== null,
     );
     if (reason === null) return report;
 
-    // 4. Sense: every pod's memory figures.
+    // 4. Sense: every pod's memory figures. A pod that cannot be read is logged and left
+    //    out; the others are still judged.
     const scan = await sensor.scanPods();
     for (const problem of scan.errors) {
-      log.error("Cannot read pod cgroup {cgroupPath}: {message}", { ...problem });
+      if (this.#mayLog(`scan ${problem.cgroupPath} ${problem.message}`, nowMs)) {
+        log.error("Cannot read pod cgroup {cgroupPath}: {message}", { ...problem });
+      }
     }
 
-    // 5. Decide: swap headroom per container, per-pod swap I/O, and missed kernel kills.
+    // 5. Decide: kill-once bookkeeping. Forget pods whose cgroup is gone; report once the
+    //    ones still there long after the agent acted on them (never acted on again).
+    this.#reviewActed(scan, nowMs);
+
+    // 6. Decide: swap headroom per container, per-pod swap I/O, and missed kernel kills.
     const headroom = updateHeadroom(
       this.#headroom,
       scan.pods,
@@ -194,40 +280,66 @@ export class Agent {
     };
     if (observation.phase === "cooldown") return withPods;
 
-    // 6. Decide and act, most urgent rule first: a container about to be OOM-killed …
+    // 7. Decide and act, most urgent rule first (see #triggers). A tick with no pressure
+    //    at all stops the evict-fallback clock.
+    const swapFreeLow = meminfo !== undefined && meminfo.swapTotalBytes > 0 &&
+      meminfo.swapFreeBytes < meminfo.swapTotalBytes * config.nodeSwapFreePercent / 100;
+    const acted = await this.#triggers(
+      headroom.containers,
+      atRisk,
+      scan.pods,
+      observation,
+      meminfo,
+      swapFreeLow,
+      attribution.available ? attribution.ratesPagesPerSecond : null,
+    );
+    if (acted?.outcome === undefined) {
+      const pressure = observation.phase === "sustained" || swapFreeLow || atRisk.length > 0;
+      this.#endRound(pressure ? "inconclusive" : "no-pressure");
+    }
+    return { ...withPods, ...acted };
+  }
+
+  /**
+   * The three rules, most urgent first: a container about to be OOM-killed, the node's
+   * swap nearly gone, or the node thrashing for the whole window. The first that acts
+   * (or tries to) ends the tick.
+   */
+  async #triggers(
+    containers: readonly ContainerHeadroom[],
+    atRisk: readonly ContainerHeadroom[],
+    pods: readonly PodStats[],
+    observation: PressureObservation,
+    meminfo: Meminfo | undefined,
+    swapFreeLow: boolean,
+    swapIoRates: ReadonlyMap<string, number> | null,
+  ): Promise<Partial<TickReport> | null> {
+    const config = this.#config;
+
+    // A container about to be OOM-killed …
     if (config.headroomTrigger) {
-      const acted = await this.#headroomTrigger(
-        headroom.containers,
-        atRisk,
-        scan.pods,
-        observation,
-      );
-      if (acted) return { ...withPods, ...acted };
+      const acted = await this.#headroomTrigger(containers, atRisk, pods, observation);
+      if (acted) return acted;
     }
 
     // … the node's swap nearly gone …
-    if (
-      meminfo && meminfo.swapTotalBytes > 0 &&
-      meminfo.swapFreeBytes < meminfo.swapTotalBytes * config.nodeSwapFreePercent / 100
-    ) {
-      const selection = preselect(scan.pods, config.psiThresholdPercent, {
-        waivePsiThreshold: true,
-      });
+    if (swapFreeLow) {
+      const selection = preselect(pods, config.psiThresholdPercent, { waivePsiThreshold: true });
       const acted = await this.#actOnSelection("node-swap-free", selection, observation, meminfo);
-      if (acted) return { ...withPods, ...acted };
+      if (acted) return acted;
     }
 
     // … or the node thrashing for the whole window.
-    if (observation.phase !== "sustained") return withPods;
-    const options: PreselectOptions = attribution.available
+    if (observation.phase !== "sustained") return null;
+    const options: PreselectOptions = swapIoRates
       ? {
-        swapIoRates: attribution.ratesPagesPerSecond,
+        swapIoRates,
         attributionFloorPagesPerSecond: config.swapIoThresholdPagesPerSecond,
       }
       : {};
-    const preselected = preselect(scan.pods, config.psiThresholdPercent, options);
+    const preselected = preselect(pods, config.psiThresholdPercent, options);
     const acted = await this.#actOnSelection("swap-io", preselected, observation, meminfo);
-    return { ...withPods, ...(acted ?? { selection: preselected }) };
+    return acted ?? { selection: preselected };
   }
 
   /**
@@ -262,30 +374,45 @@ export class Agent {
     if (!refreshed && !(await this.#refreshPodMeta())) return null;
     const nodePods = [...new Set(this.#podMeta!.byUid.values())];
     const statsByUid = new Map(pods.map((p) => [p.uid, p]));
+    const exclusions = this.#exclusions();
+    // Victims in order of urgency, one per pod; excluded pods are passed over, logged.
+    const ranked: Candidate[] = [];
+    const rejected: Rejection[] = [];
+    const alarmByUid = new Map<string, HeadroomAlarm>();
     for (const alarm of alarms) {
       const stats = statsByUid.get(alarm.container.podUid);
-      if (!stats) continue;
-      const selection = selectVictims({ ranked: [{ stats, pod: null }], rejected: [] }, nodePods);
-      const victim = selection.ranked[0];
-      if (!victim) {
-        const rejection = selection.rejected[0];
+      if (!stats || alarmByUid.has(stats.uid)) continue;
+      alarmByUid.set(stats.uid, alarm);
+      const one = selectVictims(
+        { ranked: [{ stats, pod: null }], rejected: [] },
+        nodePods,
+        exclusions,
+      );
+      ranked.push(...one.ranked);
+      for (const rejection of one.rejected) {
+        rejected.push(rejection);
+        if (!this.#mayLog(`headroom ${stats.uid} ${rejection.reason}`, nowMs)) continue;
         log.info("Headroom alarm for {pod} passed over: {reason}", {
-          pod: rejection ? candidateName(rejection.candidate) : alarm.container.podUid,
-          reason: rejection?.reason ?? "unknown",
+          pod: candidateName(rejection.candidate),
+          reason: rejection.reason,
           container: alarm.container.containerId,
         });
-        continue;
+        if (rejection.reason === "mirror pod of a static pod") {
+          this.#logStaticPodSource(rejection, nowMs);
+        }
       }
-      const outcome = await terminate(victim, config.dryRun, this.#deps);
-      this.#logHeadroomDecision(alarm, victim, outcome, observation);
-      if (isAction(outcome)) this.#startCooldown();
-      const event = await this.#recordEvent("headroom", observation, selection, victim, outcome);
-      return { trigger: "headroom", selection, victim, outcome, ...event };
     }
-    return null;
+    if (ranked.length === 0) return null;
+    const selection: Selection = { ranked, rejected };
+    return await this.#attempt(
+      "headroom",
+      selection,
+      observation,
+      (victim) => this.#describeHeadroom(alarmByUid.get(victim.stats.uid)!, victim, observation),
+    );
   }
 
-  /** The node triggers: LIST, pick the top candidate, act. Null when nobody qualifies. */
+  /** The node triggers: LIST, rank, act on the top candidate. Null when nobody qualifies. */
   async #actOnSelection(
     trigger: TriggerKind,
     preselected: Selection,
@@ -293,7 +420,6 @@ export class Agent {
     meminfo: Meminfo | undefined,
   ): Promise<Partial<TickReport> | null> {
     const { log } = this.#deps;
-    const config = this.#config;
     const nowMs = this.#deps.clock.monotonicMs();
     if (preselected.ranked.length === 0) {
       this.#logNoCandidate(trigger, observation, preselected, nowMs);
@@ -302,27 +428,138 @@ export class Agent {
 
     // Act: one LIST of this node's pods, to map cgroup UIDs to pods.
     if (!(await this.#refreshPodMeta())) return { trigger, selection: preselected };
-    const selection = selectVictims(preselected, [...new Set(this.#podMeta!.byUid.values())]);
-
-    // Decide: the victim is the top of the ranking.
-    const victim = selection.ranked[0];
-    if (victim === undefined) {
+    // Decide: rank what may be chosen; the excluded are passed over with the reason.
+    const selection = selectVictims(
+      preselected,
+      [...new Set(this.#podMeta!.byUid.values())],
+      this.#exclusions(),
+    );
+    for (const rejection of selection.rejected) {
+      if (rejection.reason === "mirror pod of a static pod") {
+        this.#logStaticPodSource(rejection, nowMs);
+      }
+    }
+    if (selection.ranked.length === 0) {
       this.#logNoCandidate(trigger, observation, selection, nowMs);
       return { trigger, selection };
     }
 
-    // Act: re-check, then delete (or say what would be deleted), and log the decision.
-    const outcome = await terminate(victim, config.dryRun, this.#deps);
-    this.#logDecision(trigger, observation, selection, victim, outcome, meminfo);
+    // Act: re-check, then delete or evict the top of the ranking (or say what would be done).
+    const acted = await this.#attempt(
+      trigger,
+      selection,
+      observation,
+      () => this.#describeNodeDecision(trigger, observation, selection, meminfo),
+    );
     if (selection.attributed) {
       log.info("Victim ranked by per-pod swap I/O (memory.stat pswpin/pswpout)");
     }
+    return acted;
+  }
 
-    // Decide: an action starts the cooldown and closes the window.
+  /**
+   * One round on `selection.ranked` (not empty), best first: re-check and terminate. In
+   * evict mode a blocked eviction moves on to the next candidate; when every one is
+   * blocked, later ticks try again, and past --evict-fallback-after the top candidate is
+   * DELETEd. Then: the decision line, the cooldown, kill-once and the Event.
+   */
+  async #attempt(
+    trigger: TriggerKind,
+    selection: Selection,
+    observation: PressureObservation,
+    describe: (victim: Candidate) => DecisionText,
+  ): Promise<Partial<TickReport>> {
+    const config = this.#config;
+    const how: TerminateHow = { dryRun: config.dryRun, mode: config.terminationMode };
+    const tries: Attempt[] = [];
+    for (const candidate of selection.ranked) {
+      const outcome = await terminate(candidate, how, this.#deps);
+      tries.push({ victim: candidate, outcome });
+      if (outcome.kind !== "blocked") break;
+    }
+    const nowMs = this.#deps.clock.monotonicMs();
+    const allBlocked = tries.every((attempt) => attempt.outcome.kind === "blocked");
+    const wasBlocked = this.#evictFallback.blockedSinceMs !== null;
+    const blockedMs = blockedForMs(this.#evictFallback, nowMs);
+    let fellBack = false;
+    if (allBlocked) {
+      // Decide: blocked everywhere for long enough under continuous pressure → DELETE.
+      if (fallbackDue(this.#evictFallback, nowMs, config.evictFallbackAfterMs)) {
+        const top = selection.ranked[0]!;
+        const outcome = await terminate(top, { dryRun: config.dryRun, mode: "delete" }, this.#deps);
+        tries.push({
+          victim: top,
+          outcome: outcome.kind === "deleted" ? { ...outcome, fallback: true } : outcome,
+        });
+        fellBack = true;
+      }
+    }
+    const { victim, outcome } = tries[tries.length - 1]!;
+    const attempts = tries.slice(0, -1);
+    this.#logRound(describe(victim), victim, outcome, attempts, selection, {
+      wasBlocked,
+      blockedMs,
+      fellBack,
+      nowMs,
+    });
+    this.#endRound(
+      isAction(outcome) ? "acted" : outcome.kind === "blocked" ? "all-blocked" : "inconclusive",
+    );
+
+    // Decide: an action starts the cooldown and closes the window; a pod deleted or
+    // evicted is never acted on again while its cgroup is there.
     if (isAction(outcome)) this.#startCooldown();
+    if ((outcome.kind === "deleted" || outcome.kind === "evicted") && victim.pod !== null) {
+      this.#killOnce = recordAction(this.#killOnce, {
+        uid: victim.stats.uid,
+        name: candidateName(victim),
+        action: outcome.kind === "evicted" ? "evict" : "delete",
+        atMs: this.#deps.clock.monotonicMs(),
+        gracePeriodSeconds: victim.pod.terminationGracePeriodSeconds,
+      }, config.cooldownPeriodMs);
+    }
     // Act: an Event on the victim pod, so `kubectl describe pod` says why (never fatal).
     const event = await this.#recordEvent(trigger, observation, selection, victim, outcome);
-    return { trigger, selection, victim, outcome, ...event };
+    return {
+      trigger,
+      selection,
+      victim,
+      outcome,
+      ...(attempts.length > 0 ? { attempts } : {}),
+      ...event,
+    };
+  }
+
+  /** Feeds the evict-fallback clock how this tick ended. */
+  #endRound(end: RoundEnd): void {
+    this.#evictFallback = afterRound(this.#evictFallback, end, this.#deps.clock.monotonicMs());
+  }
+
+  /** Who may never be chosen, with the pods acted on so far. */
+  #exclusions(): Exclusions {
+    const config = this.#config;
+    return {
+      protectedNamespaces: config.protectedNamespaces,
+      protectedPriority: config.protectedPriority,
+      ownPod: config.ownPod,
+      actedOnUids: actedOnUids(this.#killOnce),
+    };
+  }
+
+  /** Kill-once after a scan: forget pods whose cgroup is gone, report stuck ones once. */
+  #reviewActed(scan: PodScan, nowMs: number): void {
+    if (this.#killOnce.acted.size === 0) return;
+    // Pods the scan could not read are still there; a failed walk tells nothing.
+    const present = new Set(scan.pods.map((pod) => pod.uid));
+    let walkFailed = false;
+    for (const problem of scan.errors) {
+      const uid = podUidFromComponent(problem.cgroupPath.replace(/\/+$/, "").split("/").pop()!);
+      if (uid === null) walkFailed = true;
+      else present.add(uid);
+    }
+    const review = reviewActed(this.#killOnce, walkFailed ? null : present, nowMs);
+    this.#killOnce = review.state;
+    for (const pod of review.stuck) this.#logStuck(pod, nowMs);
   }
 
   /** One LIST of the node's pods into the metadata cache; false (logged) on failure. */
@@ -337,10 +574,14 @@ export class Agent {
       this.#podMeta = { byUid, atMs: this.#deps.clock.monotonicMs() };
       return true;
     } catch (error) {
-      this.#deps.log.error("Cannot list pods on node {nodeName}: {error}", {
-        nodeName: this.#config.nodeName,
-        error: messageOf(error),
-      });
+      // The same failure (RBAC, TLS, an unreachable server) once a minute, not every tick.
+      const message = messageOf(error);
+      if (this.#mayLog(`list ${message}`, this.#deps.clock.monotonicMs())) {
+        this.#deps.log.error("Cannot list pods on node {nodeName}: {error}", {
+          nodeName: this.#config.nodeName,
+          error: message,
+        });
+      }
       return false;
     }
   }
@@ -380,73 +621,147 @@ export class Agent {
     if (reading.counterReset) this.#deps.log.warn("Swap counters went backwards: window restarted");
   }
 
-  #logDecision(
+  /** The first half of a node-trigger decision line: why, and the evidence. */
+  #describeNodeDecision(
     trigger: TriggerKind,
     observation: PressureObservation,
     selection: Selection,
-    victim: Candidate,
-    outcome: Outcome,
     meminfo: Meminfo | undefined,
-  ): void {
-    const why = trigger === "node-swap-free"
+  ): DecisionText {
+    const message = trigger === "node-swap-free"
       ? "Node swap nearly exhausted ({swapFreeBytes} of {swapTotalBytes} bytes free)"
       : "Sustained swap I/O {ratePagesPerSecond} pages/s for {windowSeconds} s";
-    this.#logAction(why + ": {action} {victim} → {outcome}", outcome, {
-      trigger,
-      ...evidence(observation, selection),
-      ...(trigger === "node-swap-free" && meminfo
-        ? { swapFreeBytes: meminfo.swapFreeBytes, swapTotalBytes: meminfo.swapTotalBytes }
-        : {}),
-      victim: candidateName(victim),
-      victimUid: victim.pod?.uid,
-    });
+    return {
+      message,
+      properties: {
+        trigger,
+        ...evidence(observation, selection),
+        ...(trigger === "node-swap-free" && meminfo
+          ? { swapFreeBytes: meminfo.swapFreeBytes, swapTotalBytes: meminfo.swapTotalBytes }
+          : {}),
+      },
+    };
   }
 
-  #logHeadroomDecision(
+  /** The first half of a headroom decision line: the container and its projection. */
+  #describeHeadroom(
     alarm: HeadroomAlarm,
     victim: Candidate,
-    outcome: Outcome,
     observation: PressureObservation,
-  ): void {
+  ): DecisionText {
     const c = alarm.container;
     const message = alarm.reason === "swap-full"
       ? "Container {container} of {victim} at memory.max with {swapFullPercent}% of its swap " +
-        "limit in use: {action} {victim} → {outcome}"
+        "limit in use"
       : "Container {container} of {victim} fills its swap limit in {secondsLeft} s " +
-        "(needs {neededSeconds} s: grace period + margin): {action} {victim} → {outcome}";
-    this.#logAction(message, outcome, {
-      trigger: "headroom",
-      reason: alarm.reason,
-      victim: candidateName(victim),
-      victimUid: victim.pod?.uid,
-      container: c.containerId,
-      swapBytes: c.swapBytes,
-      swapLimitBytes: c.swapLimitBytes,
-      limitSource: c.limitSource,
-      swapFullPercent: Math.round(c.swapFullPercent * 10) / 10,
-      growthBytesPerSecond: c.growthBytesPerSecond === null
-        ? null
-        : Math.round(c.growthBytesPerSecond),
-      secondsLeft: c.secondsLeft === null ? null : Math.round(c.secondsLeft * 10) / 10,
-      neededSeconds: alarm.neededSeconds,
-      atMemoryMax: c.atMemoryMax,
-      fullAvg10Percent: victim.stats.fullAvg10Percent,
-      ratePagesPerSecond: Math.round(observation.reading.ratePagesPerSecond ?? 0),
-    });
+        "(needs {neededSeconds} s: grace period + margin)";
+    return {
+      message,
+      properties: {
+        trigger: "headroom",
+        reason: alarm.reason,
+        container: c.containerId,
+        swapBytes: c.swapBytes,
+        swapLimitBytes: c.swapLimitBytes,
+        limitSource: c.limitSource,
+        swapFullPercent: Math.round(c.swapFullPercent * 10) / 10,
+        growthBytesPerSecond: c.growthBytesPerSecond === null
+          ? null
+          : Math.round(c.growthBytesPerSecond),
+        secondsLeft: c.secondsLeft === null ? null : Math.round(c.secondsLeft * 10) / 10,
+        neededSeconds: alarm.neededSeconds,
+        atMemoryMax: c.atMemoryMax,
+        fullAvg10Percent: victim.stats.fullAvg10Percent,
+        ratePagesPerSecond: Math.round(observation.reading.ratePagesPerSecond ?? 0),
+      },
+    };
   }
 
-  #logAction(message: string, outcome: Outcome, properties: Record<string, unknown>): void {
+  /**
+   * The decision line of a round: why, then `{action} {victim} → {outcome}`, who was
+   * passed over and why, and the evictions a PodDisruptionBudget blocked. A round where
+   * every eviction stays blocked is logged once at warning level, then at debug level
+   * each tick until something changes.
+   */
+  #logRound(
+    text: DecisionText,
+    victim: Candidate,
+    outcome: Outcome,
+    attempts: readonly Attempt[],
+    selection: Selection,
+    round: {
+      /** Every eviction was blocked already before this round. */
+      readonly wasBlocked: boolean;
+      /** For how long, ms. */
+      readonly blockedMs: number;
+      readonly fellBack: boolean;
+      readonly nowMs: number;
+    },
+  ): void {
     const { log } = this.#deps;
-    const all = {
-      ...properties,
-      action: this.#config.dryRun ? "would delete" : "delete",
+    const config = this.#config;
+    let message = text.message + ": {action} {victim} → {outcome}";
+    if ("message" in outcome || "why" in outcome) message += ": {detail}";
+    const passedOver = selection.rejected
+      .filter((rejection) => isExclusion(rejection.reason))
+      .map((rejection) => `${candidateName(rejection.candidate)} (${rejection.reason})`);
+    if (passedOver.length > 0) message += "; passed over {passedOver}";
+    const blocked = attempts
+      .filter((attempt) => attempt.outcome.kind === "blocked")
+      .map((attempt) => candidateName(attempt.victim));
+    if (blocked.length > 0) message += "; evictions blocked: {blocked}";
+    const blockedSeconds = Math.round(round.blockedMs / 100) / 10;
+    if (round.fellBack) {
+      message += "; every eviction blocked for {blockedSeconds} s: fell back to DELETE";
+    } else if (outcome.kind === "blocked") {
+      message += config.evictFallbackAfterMs > 0
+        ? "; every eviction blocked: retrying every tick, DELETE of the top candidate after " +
+          "{evictFallbackAfterSeconds} s"
+        : "; every eviction blocked: retrying every tick (--evict-fallback-after=0: no DELETE)";
+    }
+    const mode = outcome.kind === "deleted" && outcome.fallback ? "delete" : config.terminationMode;
+    const properties = {
+      ...text.properties,
+      victim: candidateName(victim),
+      victimUid: victim.pod?.uid,
+      action: config.dryRun
+        ? `would ${mode}`
+        : outcome.kind === "deleted" && outcome.fallback
+        ? "delete (eviction fallback)"
+        : mode,
       outcome: outcome.kind,
       ...("message" in outcome ? { detail: outcome.message } : {}),
       ...("why" in outcome ? { detail: outcome.why } : {}),
+      ...(passedOver.length > 0 ? { passedOver } : {}),
+      ...(blocked.length > 0
+        ? {
+          blocked,
+          blockedDetails: attempts.flatMap((a) =>
+            a.outcome.kind === "blocked" ? [a.outcome.message] : []
+          ),
+        }
+        : {}),
+      ...(round.fellBack || outcome.kind === "blocked"
+        ? { blockedSeconds, evictFallbackAfterSeconds: config.evictFallbackAfterMs / 1000 }
+        : {}),
     };
-    if (outcome.kind === "failed") log.error(message, all);
-    else if (isAction(outcome)) log.warn(message, all);
-    else log.info(message, all);
+    // Several PodDisruptionBudgets on one pod will not fix themselves: an error, per pod.
+    for (const attempt of [...attempts, { victim, outcome }]) {
+      const o = attempt.outcome;
+      if (o.kind !== "blocked" || o.code === 429) continue;
+      if (this.#mayLog(`multi-pdb ${attempt.victim.stats.uid}`, round.nowMs)) {
+        log.error("Cannot evict {pod}: {error}", {
+          pod: candidateName(attempt.victim),
+          error: o.message,
+        });
+      }
+    }
+    if (outcome.kind === "failed") log.error(message, properties);
+    else if (isAction(outcome)) log.warn(message, properties);
+    else if (outcome.kind === "blocked") {
+      if (!round.wasBlocked) log.warn(message, properties);
+      else log.debug(message, properties);
+    } else log.info(message, properties);
   }
 
   #logNoCandidate(
@@ -460,14 +775,61 @@ export class Agent {
     const why = trigger === "node-swap-free"
       ? "Node swap nearly exhausted"
       : "Sustained swap I/O {ratePagesPerSecond} pages/s for {windowSeconds} s";
+    const passedOver = selection.rejected
+      .filter((rejection) => isExclusion(rejection.reason))
+      .map((rejection) => `${candidateName(rejection.candidate)} (${rejection.reason})`);
     this.#deps.log.warn(
-      why + " but no pod qualifies (psi threshold {psiThresholdPercent}%): no action",
+      why + " but no pod qualifies (psi threshold {psiThresholdPercent}%" +
+        (passedOver.length > 0 ? "; passed over {passedOver}" : "") + "): no action",
       {
         trigger,
         ...evidence(observation, selection),
         psiThresholdPercent: this.#config.psiThresholdPercent,
+        ...(passedOver.length > 0 ? { passedOver } : {}),
       },
     );
+  }
+
+  /** A static pod among the pressure sources: its mirror pod is never deleted. */
+  #logStaticPodSource(rejection: Rejection, nowMs: number): void {
+    const { candidate } = rejection;
+    if (!this.#mayLog(`static ${candidate.stats.uid}`, nowMs)) return;
+    this.#deps.log.warn(
+      "Static pod {pod} is a source of the pressure (swap {swapBytes} bytes, full avg10 " +
+        "{fullAvg10Percent}%): the agent never deletes its mirror pod, which would not stop " +
+        "it; change or remove its manifest on the node",
+      {
+        pod: candidateName(candidate),
+        staticPodUid: candidate.stats.uid,
+        swapBytes: candidate.stats.swapCurrentBytes,
+        fullAvg10Percent: candidate.stats.fullAvg10Percent,
+      },
+    );
+  }
+
+  /** A pod the agent acted on that is still there past its deadline (logged once). */
+  #logStuck(pod: ActedPod, nowMs: number): void {
+    const meta = this.#podMeta?.byUid.get(pod.uid);
+    this.#deps.log.warn(
+      "Pod {pod} is stuck terminating: still there {seconds} s after the agent's {action} " +
+        "(check its finalizers and the kubelet); it is not acted on again",
+      {
+        pod: pod.name,
+        podUid: pod.uid,
+        action: pod.action,
+        seconds: Math.round((nowMs - pod.atMs) / 1000),
+        apiShowsTerminating: meta?.terminating ?? null,
+      },
+    );
+  }
+
+  /** True when the line `key` may be logged now (then not again for a minute). */
+  #mayLog(key: string, nowMs: number): boolean {
+    const until = this.#repeatLogUntilMs.get(key);
+    if (until !== undefined && nowMs < until) return false;
+    if (this.#repeatLogUntilMs.size >= 1_000) this.#repeatLogUntilMs.clear();
+    this.#repeatLogUntilMs.set(key, nowMs + REPEAT_LOG_INTERVAL_MS);
+    return true;
   }
 
   #logKernelKill(kill: KernelOomKill): void {

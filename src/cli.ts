@@ -23,7 +23,7 @@ export interface CliEnv {
   get(name: string): string | undefined;
 }
 
-type FlagKind = "number" | "duration" | "boolean" | "string" | "enum";
+type FlagKind = "number" | "duration" | "boolean" | "string" | "enum" | "list";
 
 interface FlagSpec {
   readonly name: string;
@@ -38,6 +38,8 @@ interface FlagSpec {
   readonly min?: number;
   readonly max?: number;
   readonly exclusiveMin?: boolean;
+  /** Numbers: whole numbers only. */
+  readonly integer?: boolean;
 }
 
 const FLAGS: readonly FlagSpec[] = [
@@ -121,6 +123,39 @@ const FLAGS: readonly FlagSpec[] = [
     max: 100,
   },
   {
+    name: "termination-mode",
+    kind: "enum",
+    choices: ["delete", "evict"],
+    help: "delete: DELETE the pod (its own grace period, ignores PodDisruptionBudgets); " +
+      "evict: the Eviction API, which honours PodDisruptionBudgets (a blocked eviction tries " +
+      "the next candidate)",
+    defaultText: DEFAULTS.terminationMode,
+  },
+  {
+    name: "evict-fallback-after",
+    kind: "duration",
+    help: "with --termination-mode=evict: when every candidate's eviction stays blocked under " +
+      "continuous pressure this long, DELETE the top candidate; 0 never falls back",
+    defaultText: formatDuration(DEFAULTS.evictFallbackAfterMs),
+    min: 0,
+  },
+  {
+    name: "protected-namespaces",
+    kind: "list",
+    help: "comma-separated namespaces whose pods are never chosen; empty protects none",
+    defaultText: DEFAULTS.protectedNamespaces.join(","),
+  },
+  {
+    name: "protected-priority",
+    kind: "number",
+    help: "pods whose spec.priority is at or above this are never chosen " +
+      "(system-cluster-critical is 2000000000, system-node-critical 2000001000)",
+    defaultText: String(DEFAULTS.protectedPriority),
+    min: -2147483648,
+    max: 2147483647,
+    integer: true,
+  },
+  {
     name: "node-name",
     kind: "string",
     help: "this node's name; only its pods are listed and touched (required)",
@@ -175,6 +210,9 @@ const FLAGS: readonly FlagSpec[] = [
   },
 ];
 
+/** A namespace name: an RFC 1123 DNS label. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
 const SPEC_BY_NAME = new Map(FLAGS.map((flag) => [flag.name, flag]));
 
 /** Parses the command line; never throws, never exits. */
@@ -206,7 +244,13 @@ export function parseCli(args: readonly string[], env: CliEnv): CliResult {
     const spec = SPEC_BY_NAME.get(name)!;
     const value = Number(raw);
     if (raw.trim() === "" || !Number.isFinite(value)) {
-      errors.push(invalid(name, raw, `expected a number of ${spec.unit}`));
+      errors.push(
+        invalid(name, raw, spec.unit ? `expected a number of ${spec.unit}` : "expected a number"),
+      );
+      return fallback;
+    }
+    if (spec.integer && !Number.isInteger(value)) {
+      errors.push(invalid(name, raw, "expected a whole number"));
       return fallback;
     }
     const rangeError = checkRange(spec, value, String(value));
@@ -252,6 +296,17 @@ export function parseCli(args: readonly string[], env: CliEnv): CliResult {
     if (raw.trim() === "") errors.push(invalid(name, raw, "expected a path"));
     return raw.replace(/\/+$/, "") || "/";
   };
+  const list = (name: string, fallback: readonly string[]): readonly string[] => {
+    const raw = values[name];
+    if (raw === undefined) return fallback;
+    const items = raw.split(",").map((item) => item.trim()).filter((item) => item !== "");
+    const bad = items.find((item) => !DNS_LABEL.test(item));
+    if (bad !== undefined) {
+      errors.push(invalid(name, raw, `"${bad}" is not a namespace name (RFC 1123 label)`));
+      return fallback;
+    }
+    return [...new Set(items)];
+  };
   const listenAddress = (name: string, fallback: string | null): string | null => {
     const raw = values[name];
     if (raw === undefined) return fallback;
@@ -283,6 +338,15 @@ export function parseCli(args: readonly string[], env: CliEnv): CliResult {
     headroomMarginMs: duration("headroom-margin", DEFAULTS.headroomMarginMs),
     swapFullPercent: number("swap-full-percent", DEFAULTS.swapFullPercent),
     nodeSwapFreePercent: number("node-swap-free-percent", DEFAULTS.nodeSwapFreePercent),
+    protectedNamespaces: list("protected-namespaces", DEFAULTS.protectedNamespaces),
+    protectedPriority: number("protected-priority", DEFAULTS.protectedPriority),
+    terminationMode: choice<"delete" | "evict">("termination-mode", DEFAULTS.terminationMode),
+    evictFallbackAfterMs: duration("evict-fallback-after", DEFAULTS.evictFallbackAfterMs),
+    ownPod: {
+      uid: env.get("POD_UID") || null,
+      namespace: env.get("POD_NAMESPACE") || null,
+      name: env.get("POD_NAME") || null,
+    },
   };
   if (errors.length > 0) return { kind: "error", message: errors[0]! };
   if (config.nodeName.trim() === "") {
@@ -301,8 +365,12 @@ export function helpText(): string {
     "",
     "When node swap I/O stays above --swap-io-threshold for --sustained-duration, it picks the",
     "pod under the most memory pressure (cgroup memory.pressure full avg10 at or above",
-    "--psi-threshold, with swap in use) and deletes it through the Kubernetes API, so the pod",
-    "gets SIGTERM and its own grace period instead of the kernel's SIGKILL.",
+    "--psi-threshold, with swap in use) and deletes or evicts it through the Kubernetes API, so",
+    "the pod gets SIGTERM and its own grace period instead of the kernel's SIGKILL.",
+    "",
+    "Never chosen: pods in --protected-namespaces, pods at or above --protected-priority, pods",
+    'annotated kube-soomkiller.io/exclude: "true", mirror pods of static pods, terminating',
+    "pods, pods it already acted on, and its own pod (POD_UID, or POD_NAMESPACE and POD_NAME).",
     "",
     "Usage: kube-soomkiller [flags]",
     "",

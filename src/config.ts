@@ -34,7 +34,33 @@ export interface Config {
   readonly swapFullPercent: number;
   /** Act when the node's SwapFree falls under this share of SwapTotal, percent (0: off). */
   readonly nodeSwapFreePercent: number;
+  /** Namespaces whose pods are never chosen (`--protected-namespaces`). */
+  readonly protectedNamespaces: readonly string[];
+  /** Pods whose `spec.priority` is at or above this are never chosen (`--protected-priority`). */
+  readonly protectedPriority: number;
+  /** How a victim is terminated: DELETE, or the Eviction API (honours PodDisruptionBudgets). */
+  readonly terminationMode: "delete" | "evict";
+  /**
+   * In evict mode, DELETE the top candidate after every candidate's eviction has been
+   * blocked for this long under continuous pressure, ms; 0: never.
+   */
+  readonly evictFallbackAfterMs: number;
+  /** The agent's own pod (downward API env), never chosen; null fields are unknown. */
+  readonly ownPod: OwnPod;
 }
+
+/** The agent's own pod, from `POD_UID`, `POD_NAMESPACE` and `POD_NAME` (downward API). */
+export interface OwnPod {
+  /** `metadata.uid`; null when `POD_UID` is unset. */
+  readonly uid: string | null;
+  /** `metadata.namespace`; null when `POD_NAMESPACE` is unset. */
+  readonly namespace: string | null;
+  /** `metadata.name`; null when `POD_NAME` is unset. */
+  readonly name: string | null;
+}
+
+/** No own pod known (a bare node, or the downward API variables unset). */
+export const NO_OWN_POD: OwnPod = { uid: null, namespace: null, name: null };
 
 export type LogLevel = "debug" | "info" | "warning" | "error";
 
@@ -57,6 +83,12 @@ export const DEFAULTS = {
   headroomMarginMs: 10_000,
   swapFullPercent: 95,
   nodeSwapFreePercent: 5,
+  protectedNamespaces: ["kube-system"],
+  // system-cluster-critical is 2000000000, system-node-critical 2000001000.
+  protectedPriority: 2_000_000_000,
+  terminationMode: "delete",
+  evictFallbackAfterMs: 60_000,
+  ownPod: NO_OWN_POD,
 } as const satisfies Omit<Config, "nodeName">;
 
 /** API request timeout, ms (the issue asks for ≤ 10 s). */

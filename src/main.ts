@@ -94,14 +94,22 @@ async function main(args: readonly string[]): Promise<number> {
   log.info(
     "kube-soomkiller {version} watching node {nodeName}: swap I/O threshold " +
       "{swapIoThresholdPagesPerSecond} pages/s for {sustainedSeconds} s, psi threshold " +
-      "{psiThresholdPercent}%, {mode}",
+      "{psiThresholdPercent}%, {terminationMode} mode, {mode}",
     {
       version: VERSION,
       nodeName: config.nodeName,
       swapIoThresholdPagesPerSecond: config.swapIoThresholdPagesPerSecond,
       sustainedSeconds: config.sustainedDurationMs / 1000,
       psiThresholdPercent: config.psiThresholdPercent,
+      terminationMode: config.terminationMode,
       mode: config.dryRun ? "dry-run (set --dry-run=false to act)" : "armed",
+      protectedNamespaces: config.protectedNamespaces,
+      protectedPriority: config.protectedPriority,
+      ...(config.terminationMode === "evict"
+        ? { evictFallbackAfterSeconds: config.evictFallbackAfterMs / 1000 }
+        : {}),
+      ownPod: config.ownPod.uid ??
+        (config.ownPod.name ? `${config.ownPod.namespace}/${config.ownPod.name}` : null),
       swapTotalBytes: host.swapTotalBytes,
       api: connection.server,
     },

@@ -155,3 +155,70 @@ Deno.test("parseCli() takes --report-interval as a Go duration; 0 turns it off",
   );
   assert.match(error(["--report-interval=-1s"]), /--report-interval/);
 });
+
+Deno.test("parseCli() defaults the exclusions and the termination mode", () => {
+  const config = run([]);
+  assert.deepEqual(config.protectedNamespaces, ["kube-system"]);
+  assert.equal(config.protectedPriority, 2_000_000_000);
+  assert.equal(config.terminationMode, "delete");
+  assert.equal(config.evictFallbackAfterMs, 60_000);
+  assert.deepEqual(config.ownPod, { uid: null, namespace: null, name: null });
+  const text = helpText();
+  assert.match(text, /--termination-mode delete\|evict\n.*\(default delete\)/);
+  assert.match(text, /--evict-fallback-after duration\n.*\(default 1m0s\)/);
+  assert.match(text, /--protected-namespaces list\n.*\(default kube-system\)/);
+  assert.match(text, /--protected-priority number\n.*\(default 2000000000\)/);
+});
+
+Deno.test("parseCli() takes the exclusion and eviction flags", () => {
+  const table: [string[], Partial<Record<string, unknown>>][] = [
+    [["--protected-namespaces=kube-system, monitoring,,kube-system"], {
+      protectedNamespaces: ["kube-system", "monitoring"],
+    }],
+    [["--protected-namespaces="], { protectedNamespaces: [] }],
+    [["--protected-priority=1000000000"], { protectedPriority: 1_000_000_000 }],
+    [["--protected-priority", "-10"], { protectedPriority: -10 }],
+    [["--termination-mode=evict"], { terminationMode: "evict" }],
+    [["--evict-fallback-after=2m"], { evictFallbackAfterMs: 120_000 }],
+    [["--evict-fallback-after=0"], { evictFallbackAfterMs: 0 }],
+  ];
+  for (const [args, expected] of table) {
+    const config = run(args) as unknown as Record<string, unknown>;
+    for (const [key, value] of Object.entries(expected)) {
+      assert.deepEqual(config[key], value, args.join(" "));
+    }
+  }
+});
+
+Deno.test("parseCli() names the flag and the value for bad exclusion and eviction flags", () => {
+  const table: [string[], RegExp][] = [
+    [
+      ["--protected-namespaces=kube-system,Bad_NS"],
+      /^Invalid value "kube-system,Bad_NS" for flag --protected-namespaces: "Bad_NS" is not a namespace name/,
+    ],
+    [["--protected-priority=1.5"], /"1\.5" for flag --protected-priority: expected a whole number/],
+    [["--protected-priority=high"], /"high" for flag --protected-priority: expected a number$/],
+    [["--protected-priority=3000000000"], /--protected-priority: 3000000000 must be at most/],
+    [
+      ["--termination-mode=kill"],
+      /"kill" for flag --termination-mode: expected one of delete, evict/,
+    ],
+    [["--evict-fallback-after=60"], /"60" for flag --evict-fallback-after: expected a Go duration/],
+  ];
+  for (const [args, pattern] of table) assert.match(error(args), pattern, args.join(" "));
+});
+
+Deno.test("parseCli() takes the agent's own pod from the downward API variables", () => {
+  const config = run([], {
+    NODE_NAME: "n",
+    POD_UID: "5f0c1a2b-0000-4000-8000-000000000001",
+    POD_NAMESPACE: "kube-soomkiller",
+    POD_NAME: "kube-soomkiller-x7k2p",
+  });
+  assert.deepEqual(config.ownPod, {
+    uid: "5f0c1a2b-0000-4000-8000-000000000001",
+    namespace: "kube-soomkiller",
+    name: "kube-soomkiller-x7k2p",
+  });
+  assert.deepEqual(run([], { NODE_NAME: "n", POD_UID: "" }).ownPod.uid, null);
+});

@@ -147,7 +147,9 @@ export interface ActedDecision {
  */
 export async function recordTerminationEvent(
   deps: EventDeps,
-  config: Pick<Config, "nodeName" | "swapIoThresholdPagesPerSecond">,
+  config:
+    & Pick<Config, "nodeName" | "swapIoThresholdPagesPerSecond">
+    & Partial<Pick<Config, "terminationMode">>,
   trigger: TriggerKind,
   decision: ActedDecision,
 ): Promise<EventResult> {
@@ -164,8 +166,11 @@ export async function recordTerminationEvent(
       : { ownSwapIoPagesPerSecond: victim.swapIoPagesPerSecond }),
     trigger,
     runnerUp,
-    // Matched by name so that a later "evicted" outcome needs no change here.
-    action: (outcome.kind as string) === "evicted" ? "Evict" : "Delete",
+    // A dry run says what the configured mode would have done.
+    action: outcome.kind === "evicted" ||
+        (outcome.kind === "dry-run" && config.terminationMode === "evict")
+      ? "Evict"
+      : "Delete",
     dryRun: outcome.kind === "dry-run",
     nodeName: config.nodeName,
     ratePagesPerSecond: observation.reading.ratePagesPerSecond ?? 0,

@@ -28,6 +28,23 @@ export type DeleteResult =
   /** Anything else: code null for a timeout or a network/TLS error. */
   | { readonly kind: "failed"; readonly code: number | null; readonly message: string };
 
+/** What an eviction (`POST …/pods/{name}/eviction`) came to. */
+export type EvictResult =
+  /** 200/201: the pod is being deleted with its own grace period. */
+  | { readonly kind: "evicted"; readonly code: number }
+  /**
+   * The Eviction API refuses this pod now: 429 (a PodDisruptionBudget allows no disruption,
+   * or the server asks to back off), or 500 when more than one PodDisruptionBudget selects
+   * it (the API refuses those until the budgets are fixed).
+   */
+  | { readonly kind: "blocked"; readonly code: 429 | 500; readonly message: string }
+  /** 404: already gone. */
+  | { readonly kind: "gone"; readonly code: 404 }
+  /** 409: `preconditions.uid` failed, the name now belongs to a new pod (left alone). */
+  | { readonly kind: "conflict"; readonly code: 409; readonly message: string }
+  /** Anything else: code null for a timeout or a network/TLS error. */
+  | { readonly kind: "failed"; readonly code: number | null; readonly message: string };
+
 /** Options of one DELETE. */
 export interface DeleteOptions {
   /** Server-side dry run (`?dryRun=All`): validated and authorised, nothing deleted. */
@@ -40,6 +57,11 @@ export interface KubeApi {
   listNodePods(nodeName: string): Promise<PodMeta[]>;
   /** DELETE with `preconditions.uid`, no grace override. Never throws. */
   deletePod(ref: PodRef, options?: DeleteOptions): Promise<DeleteResult>;
+  /**
+   * POST a `policy/v1` Eviction with `deleteOptions.preconditions.uid`, no grace override;
+   * PodDisruptionBudgets are honoured by the API server. Never throws.
+   */
+  evictPod(ref: PodRef): Promise<EvictResult>;
   /** POST /apis/events.k8s.io/v1/namespaces/{ns}/events (body: act/events.ts). Never throws. */
   createEvent(namespace: string, event: object): Promise<CreateEventResult>;
 }
@@ -244,6 +266,57 @@ export function createKubeClient(
     };
   }
 
+  async function evictPod(ref: PodRef): Promise<EvictResult> {
+    const path = `/api/v1/namespaces/${encodeURIComponent(ref.namespace)}/pods/` +
+      `${encodeURIComponent(ref.name)}/eviction`;
+    const eviction = {
+      apiVersion: "policy/v1",
+      kind: "Eviction",
+      metadata: { name: ref.name, namespace: ref.namespace },
+      deleteOptions: { preconditions: { uid: ref.uid } },
+    };
+    const what = `pod "${ref.namespace}/${ref.name}"`;
+    let result: Exchange;
+    try {
+      result = await exchange("POST", path, eviction);
+    } catch (error) {
+      const code = error instanceof KubeApiError ? error.code : null;
+      return { kind: "failed", code, message: `Cannot evict ${what}: ${errorMessage(error)}` };
+    }
+    const { status, body } = result;
+    if (status === 200 || status === 201) return { kind: "evicted", code: status };
+    if (status === 429) {
+      return {
+        kind: "blocked",
+        code: 429,
+        message: `Eviction of ${what} blocked: ${statusDetail(status, body)}`,
+      };
+    }
+    if (status === 404) return { kind: "gone", code: 404 };
+    if (status === 409) {
+      return { kind: "conflict", code: 409, message: statusDetail(status, body) };
+    }
+    const detail = statusDetail(status, body);
+    if (status === 500 && /more than one PodDisruptionBudget/i.test(detail)) {
+      return {
+        kind: "blocked",
+        code: 500,
+        message: `Cannot evict ${what}: more than one PodDisruptionBudget selects it and the ` +
+          `Eviction API refuses such pods; leave one budget per pod or use ` +
+          `--termination-mode=delete: ${detail}`,
+      };
+    }
+    if (status === 403) {
+      return {
+        kind: "failed",
+        code: status,
+        message: `RBAC forbids create pods/eviction: grant verb "create" on "pods/eviction" to ` +
+          `the agent's service account: ${detail}`,
+      };
+    }
+    return { kind: "failed", code: status, message: `Cannot evict ${what}: ${detail}` };
+  }
+
   async function createEvent(namespace: string, event: object): Promise<CreateEventResult> {
     const path = `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/events`;
     let result: Exchange;
@@ -278,6 +351,7 @@ export function createKubeClient(
   return {
     listNodePods,
     deletePod,
+    evictPod,
     createEvent,
     checkConnectivity,
     close() {

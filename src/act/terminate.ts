@@ -1,16 +1,24 @@
 /**
  * Carries out a termination: re-check the victim's cgroup first (it may have recovered
- * or gone since the scan), then DELETE with the uid precondition, or only say what
- * would happen in dry-run.
+ * or gone since the scan), then DELETE or evict with the uid precondition, or only say
+ * what would happen in dry-run.
  */
+import type { Config } from "../config.ts";
 import type { Candidate } from "../decide/select.ts";
 import type { NodeSensor } from "../sense/node_sensor.ts";
 import type { KubeApi } from "./kube_client.ts";
 
 /** What the action came to. */
 export type Outcome =
-  /** The API accepted the DELETE: the pod gets SIGTERM and its own grace period. */
-  | { readonly kind: "deleted"; readonly code: number }
+  /**
+   * The API accepted the DELETE: the pod gets SIGTERM and its own grace period. `fallback`:
+   * sent in evict mode because every eviction stayed blocked past `--evict-fallback-after`.
+   */
+  | { readonly kind: "deleted"; readonly code: number; readonly fallback?: boolean }
+  /** The API accepted the eviction: as deleted, after the PodDisruptionBudgets allowed it. */
+  | { readonly kind: "evicted"; readonly code: number }
+  /** The Eviction API refused this pod now (429: a PodDisruptionBudget; 500: several). */
+  | { readonly kind: "blocked"; readonly code: number; readonly message: string }
   /** Dry run: nothing destructive was sent. */
   | { readonly kind: "dry-run" }
   /** The re-check found nothing to do. */
@@ -27,15 +35,21 @@ export interface TerminateDeps {
   readonly kube: KubeApi;
 }
 
+/** How to terminate: dry-run or not, DELETE or the Eviction API. */
+export interface TerminateHow {
+  readonly dryRun: boolean;
+  readonly mode: Config["terminationMode"];
+}
+
 /** True when the outcome counts as an action for the cooldown. */
 export function isAction(outcome: Outcome): boolean {
-  return outcome.kind === "deleted" || outcome.kind === "dry-run";
+  return outcome.kind === "deleted" || outcome.kind === "evicted" || outcome.kind === "dry-run";
 }
 
 /** Re-checks and terminates one victim (which must carry its API pod). */
 export async function terminate(
   victim: Candidate,
-  dryRun: boolean,
+  how: TerminateHow,
   deps: TerminateDeps,
 ): Promise<Outcome> {
   const pod = victim.pod;
@@ -45,16 +59,19 @@ export async function terminate(
   if (recheck === "gone") return { kind: "skipped", why: "its cgroup is gone" };
   if (recheck === 0) return { kind: "skipped", why: "its swap dropped to 0 bytes" };
 
-  if (dryRun) return { kind: "dry-run" };
+  if (how.dryRun) return { kind: "dry-run" };
 
-  const result = await deps.kube.deletePod({
-    namespace: pod.namespace,
-    name: pod.name,
-    uid: pod.uid,
-  });
+  const ref = { namespace: pod.namespace, name: pod.name, uid: pod.uid };
+  const result = how.mode === "evict"
+    ? await deps.kube.evictPod(ref)
+    : await deps.kube.deletePod(ref);
   switch (result.kind) {
     case "deleted":
       return { kind: "deleted", code: result.code };
+    case "evicted":
+      return { kind: "evicted", code: result.code };
+    case "blocked":
+      return { kind: "blocked", code: result.code, message: result.message };
     case "gone":
       return { kind: "gone" };
     case "conflict":

@@ -29,17 +29,23 @@ export type ScanReason =
   | "node trigger"
   | "tracking growth"
   | "swap in use changed"
-  | "periodic";
+  | "periodic"
+  | "evictions blocked";
 
-/** Whether to scan now, and why; null means skip. */
+/**
+ * Whether to scan now, and why; null means skip. `evictionsBlocked`: every candidate's
+ * eviction was blocked, so each tick retries them.
+ */
 export function scanReason(
   gate: ScanGateState,
   nowMs: number,
   swapUsedBytes: number,
   nodeTriggerSustained: boolean,
+  evictionsBlocked = false,
 ): ScanReason | null {
   if (gate.lastScanMs === null) return "first";
   if (nodeTriggerSustained) return "node trigger";
+  if (evictionsBlocked) return "evictions blocked";
   if (gate.tracking) return "tracking growth";
   if (Math.abs(swapUsedBytes - gate.swapUsedAtScanBytes) >= SCAN_SWAP_DELTA_BYTES) {
     return "swap in use changed";

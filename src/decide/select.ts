@@ -2,6 +2,7 @@
  * Who is to blame: candidates from the pods' cgroup figures, matched to the API's view,
  * ranked by a chain of comparators. Pure and deterministic.
  */
+import { DEFAULTS, type OwnPod } from "../config.ts";
 import type { PodStats } from "../sense/pod_stats.ts";
 import type { PodMeta } from "./pod_meta.ts";
 
@@ -18,8 +19,79 @@ export type RejectionReason =
   | "no swap in use"
   | "below psi threshold"
   | "unknown to the API"
+  /** The agent's own pod (`POD_UID`, or `POD_NAMESPACE`/`POD_NAME`). */
+  | "own pod"
+  /** The agent deleted or evicted it before and it is still there (kill-once). */
+  | "already acted on"
   | "terminating"
-  | "mirror pod of a static pod";
+  /** Deleting a mirror pod does not stop its static pod: the static pod itself is the source. */
+  | "mirror pod of a static pod"
+  | "protected namespace"
+  | "protected priority"
+  /** `kube-soomkiller.io/exclude: "true"` on the pod. */
+  | "excluded by annotation";
+
+/** The pod annotation that opts a pod out: `kube-soomkiller.io/exclude: "true"`. */
+export const EXCLUDE_ANNOTATION = "kube-soomkiller.io/exclude";
+
+/** Who may never be chosen, whatever the ranking says. */
+export interface Exclusions {
+  /** Pods in these namespaces are never chosen. */
+  readonly protectedNamespaces: readonly string[];
+  /** Pods whose `spec.priority` is at or above this are never chosen. */
+  readonly protectedPriority: number;
+  /** The agent's own pod. */
+  readonly ownPod: OwnPod;
+  /** UIDs of pods the agent already acted on that are still there (decide/kill_once.ts). */
+  readonly actedOnUids: ReadonlySet<string>;
+}
+
+/** The defaults of `--protected-namespaces` and `--protected-priority`, nothing else. */
+export const DEFAULT_EXCLUSIONS: Exclusions = {
+  protectedNamespaces: DEFAULTS.protectedNamespaces,
+  protectedPriority: DEFAULTS.protectedPriority,
+  ownPod: DEFAULTS.ownPod,
+  actedOnUids: new Set(),
+};
+
+/** The spellings of true Go's strconv.ParseBool accepts: an opt-out errs on the safe side. */
+const TRUE_VALUES = new Set(["1", "t", "T", "true", "TRUE", "True"]);
+
+/**
+ * Why a pod the API knows must not be chosen, or null when it may be. `cgroupUid` is the
+ * UID of the pod's cgroup (a static pod's differs from its mirror pod's `uid`).
+ */
+export function exclusionOf(
+  pod: PodMeta,
+  cgroupUid: string,
+  exclusions: Exclusions,
+): RejectionReason | null {
+  const own = exclusions.ownPod;
+  if (
+    own.uid !== null && (pod.uid === own.uid || cgroupUid === own.uid) ||
+    own.namespace !== null && own.name !== null && pod.namespace === own.namespace &&
+      pod.name === own.name
+  ) {
+    return "own pod";
+  }
+  if (exclusions.actedOnUids.has(pod.uid) || exclusions.actedOnUids.has(cgroupUid)) {
+    return "already acted on";
+  }
+  if (pod.terminating) return "terminating";
+  if (pod.mirrorOfUid !== null) return "mirror pod of a static pod";
+  if (exclusions.protectedNamespaces.includes(pod.namespace)) return "protected namespace";
+  if (pod.priority !== null && pod.priority >= exclusions.protectedPriority) {
+    return "protected priority";
+  }
+  const optOut = pod.annotations[EXCLUDE_ANNOTATION];
+  if (optOut !== undefined && TRUE_VALUES.has(optOut.trim())) return "excluded by annotation";
+  return null;
+}
+
+/** Rejections that exclude a pod the ranking wanted (not the first cut's swap/PSI filter). */
+export function isExclusion(reason: RejectionReason): boolean {
+  return reason !== "no swap in use" && reason !== "below psi threshold";
+}
 
 export interface Rejection {
   readonly candidate: Candidate;
@@ -83,10 +155,15 @@ export function preselect(
 }
 
 /**
- * Second cut, with the node's pods from the API: drops pods the API does not know,
- * terminating pods and mirror pods, then ranks what is left.
+ * Second cut, with the node's pods from the API: drops pods the API does not know and
+ * every pod `exclusions` protects (own pod, already acted on, terminating, mirror pods,
+ * protected namespaces and priorities, opted-out pods), then ranks what is left.
  */
-export function selectVictims(preselected: Selection, nodePods: readonly PodMeta[]): Selection {
+export function selectVictims(
+  preselected: Selection,
+  nodePods: readonly PodMeta[],
+  exclusions: Exclusions = DEFAULT_EXCLUSIONS,
+): Selection {
   const byUid = new Map<string, PodMeta>();
   for (const pod of nodePods) {
     byUid.set(pod.uid, pod);
@@ -102,11 +179,15 @@ export function selectVictims(preselected: Selection, nodePods: readonly PodMeta
   for (const first of preselected.ranked) {
     const pod = byUid.get(first.stats.uid) ?? null;
     const candidate = { ...first, pod };
-    if (pod === null) rejected.push({ candidate, reason: "unknown to the API" });
-    else if (pod.terminating) rejected.push({ candidate, reason: "terminating" });
-    else if (pod.mirrorOfUid !== null) {
-      rejected.push({ candidate, reason: "mirror pod of a static pod" });
-    } else ranked.push(candidate);
+    if (pod === null) {
+      // Even unnamed, the agent's own cgroup is named as such.
+      const own = exclusions.ownPod.uid !== null && first.stats.uid === exclusions.ownPod.uid;
+      rejected.push({ candidate, reason: own ? "own pod" : "unknown to the API" });
+      continue;
+    }
+    const reason = exclusionOf(pod, first.stats.uid, exclusions);
+    if (reason === null) ranked.push(candidate);
+    else rejected.push({ candidate, reason });
   }
   const compare = preselected.attributed ? compareAttributed : compareCandidates;
   return {

@@ -6,7 +6,7 @@
 import type { TickReport } from "../agent.ts";
 import type { PodStats } from "../sense/pod_stats.ts";
 import type { Config } from "../config.ts";
-import { isAction } from "../act/terminate.ts";
+import { isAction, type Outcome } from "../act/terminate.ts";
 import { type Counter, type Gauge, type Histogram, Registry } from "./metrics.ts";
 
 /** `mode` of `soomkiller_terminations_total`. */
@@ -52,14 +52,16 @@ const RESULT_BY_OUTCOME: Readonly<Record<string, TerminationResult>> = {
 /** The API client's code label for "no response" (as client-go's `<error>`). */
 export const NO_RESPONSE_CODE = "<error>";
 
-export type AgentMetricsConfig = Pick<
-  Config,
-  | "swapIoThresholdPagesPerSecond"
-  | "psiThresholdPercent"
-  | "dryRun"
-  | "cooldownPeriodMs"
-  | "sustainedDurationMs"
->;
+export type AgentMetricsConfig =
+  & Pick<
+    Config,
+    | "swapIoThresholdPagesPerSecond"
+    | "psiThresholdPercent"
+    | "dryRun"
+    | "cooldownPeriodMs"
+    | "sustainedDurationMs"
+  >
+  & Partial<Pick<Config, "terminationMode">>;
 
 export class AgentMetrics {
   readonly registry = new Registry();
@@ -82,6 +84,8 @@ export class AgentMetrics {
    * it with `kernelOomKills.inc()`.
    */
   readonly kernelOomKills: Counter;
+  /** DELETEs sent because every eviction stayed blocked past --evict-fallback-after. */
+  readonly evictFallbacks: Counter;
 
   /** The mode of outcomes that do not name one (skipped, failed): from the config. */
   readonly #configuredMode: TerminationMode;
@@ -174,7 +178,13 @@ export class AgentMetrics {
       "Kernel OOM kills (SIGKILL) of containers on this node seen by the agent",
     );
 
-    this.#configuredMode = config.dryRun ? "dry_run" : "delete";
+    this.evictFallbacks = r.counter(
+      "soomkiller_evict_fallbacks_total",
+      "DELETEs sent in evict mode because every candidate's eviction stayed blocked by " +
+        "PodDisruptionBudgets for --evict-fallback-after under continuous pressure",
+    );
+
+    this.#configuredMode = config.dryRun ? "dry_run" : config.terminationMode ?? "delete";
     this.#psiThresholdPercent = config.psiThresholdPercent;
     this.#cooldownPeriodMs = config.cooldownPeriodMs;
     this.#podSeriesTtlMs = Math.max(
@@ -189,9 +199,11 @@ export class AgentMetrics {
     this.candidates.set(0);
     this.kernelOomKills.inc(undefined, 0);
     this.swapSampleErrors.inc(undefined, 0);
-    for (const result of ["success", "failed", "skipped"] as const) {
-      this.terminations.inc({ mode: this.#configuredMode, result }, 0);
-    }
+    if (config.terminationMode === "evict") this.evictFallbacks.inc(undefined, 0);
+    const results: TerminationResult[] = this.#configuredMode === "evict"
+      ? ["success", "blocked", "failed", "skipped"]
+      : ["success", "failed", "skipped"];
+    for (const result of results) this.terminations.inc({ mode: this.#configuredMode, result }, 0);
     for (const result of ["success", "failed"] as const) this.events.inc({ result }, 0);
   }
 
@@ -242,14 +254,11 @@ export class AgentMetrics {
       this.podFullAvg10.clear();
       this.#names.clear();
     }
+    // Evictions a PodDisruptionBudget blocked before the tick's last attempt.
+    for (const attempt of report.attempts ?? []) this.#termination(attempt.outcome);
     if (report.outcome !== undefined) {
-      const kind: string = report.outcome.kind;
-      const mode: TerminationMode = kind === "dry-run"
-        ? "dry_run"
-        : kind === "evicted" || kind === "blocked"
-        ? "evict"
-        : this.#configuredMode;
-      this.terminations.inc({ mode, result: RESULT_BY_OUTCOME[kind] ?? "failed" });
+      this.#termination(report.outcome);
+      if (report.outcome.kind === "deleted" && report.outcome.fallback) this.evictFallbacks.inc();
       // The observation predates the action: the action closed the window, started the cooldown.
       if (isAction(report.outcome)) {
         this.triggerWindow.set(0);
@@ -258,6 +267,19 @@ export class AgentMetrics {
     }
     const event = report.event;
     if (event !== undefined) this.events.inc({ result: event === "sent" ? "success" : "failed" });
+  }
+
+  /** Counts one termination attempt by mode and result. */
+  #termination(outcome: Outcome): void {
+    const kind: string = outcome.kind;
+    const mode: TerminationMode = kind === "dry-run"
+      ? "dry_run"
+      : kind === "evicted" || kind === "blocked"
+      ? "evict"
+      : kind === "deleted"
+      ? "delete"
+      : this.#configuredMode;
+    this.terminations.inc({ mode, result: RESULT_BY_OUTCOME[kind] ?? "failed" });
   }
 
   /** Replaces the pod series with the swapping pods of the latest scan that have a name. */

@@ -4,7 +4,7 @@
  * an API stand-in that only takes notes, and reports what it would have done. Deterministic:
  * the same trace and flags give the same output.
  */
-import type { DeleteResult, KubeApi, PodRef } from "../act/kube_client.ts";
+import type { DeleteResult, EvictResult, KubeApi, PodRef } from "../act/kube_client.ts";
 import { Agent, type TickReport, type TriggerKind } from "../agent.ts";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
@@ -19,6 +19,8 @@ export interface ReplayAction {
   /** Offset in the trace, ms. */
   readonly tMs: number;
   readonly trigger: TriggerKind;
+  /** What the agent would have done (`--termination-mode`). */
+  readonly action: "delete" | "evict";
   /** `namespace/name`, or `pod <uid>` when the trace has no names. */
   readonly victim: string;
   readonly victimUid: string;
@@ -80,6 +82,11 @@ export async function replay(trace: Trace, config: Config, log: Logger): Promise
       deleted.add(ref.uid);
       return Promise.resolve({ kind: "deleted", code: 200 });
     },
+    // A trace knows no PodDisruptionBudgets: every eviction goes through.
+    evictPod(ref: PodRef): Promise<EvictResult> {
+      deleted.add(ref.uid);
+      return Promise.resolve({ kind: "evicted", code: 201 });
+    },
     createEvent: () => Promise.resolve({ kind: "created", code: 201 }),
   } as KubeApi;
 
@@ -107,10 +114,12 @@ export async function replay(trace: Trace, config: Config, log: Logger): Promise
       lastOomKills.set(pod.uid, pod.oomKillCount);
     }
     const report = await agent.tick();
-    if (report.outcome?.kind === "deleted" && report.victim && report.trigger) {
+    const kind = report.outcome?.kind;
+    if ((kind === "deleted" || kind === "evicted") && report.victim && report.trigger) {
       actions.push({
         tMs: line.tMs,
         trigger: report.trigger,
+        action: kind === "evicted" ? "evict" : "delete",
         victim: candidateName(report.victim),
         victimUid: report.victim.stats.uid,
         evidence: describeEvidence(report),
@@ -181,7 +190,7 @@ export function formatReplay(result: ReplayResult): string {
   const offset = (ms: number) => `+${(ms / 1000).toFixed(1)}s`;
   for (const action of result.actions) {
     lines.push(
-      `${offset(action.tMs).padStart(8)}  ${action.trigger.padEnd(14)}  would delete ` +
+      `${offset(action.tMs).padStart(8)}  ${action.trigger.padEnd(14)}  would ${action.action} ` +
         `${action.victim}  ${action.evidence}`,
     );
   }

@@ -68,7 +68,7 @@ export function parseTrace(text: string, source = "trace"): Trace {
     const kind = (value as { kind?: unknown })?.kind;
     if (kind === "header" && header === null) header = checkHeader(value, source, i + 1);
     else if (kind === "tick") lines.push(checkTick(value, source, i + 1));
-    else if (kind === "pods") lines.push(value as TracePods);
+    else if (kind === "pods") lines.push(checkPods(value, source, i + 1));
     else {throw new Error(
         `Cannot read ${source} line ${i + 1}: unknown kind ${JSON.stringify(kind)}`,
       );}
@@ -95,15 +95,60 @@ function checkHeader(value: unknown, source: string, line: number): TraceHeader 
 
 function checkTick(value: unknown, source: string, line: number): TraceTick {
   const tick = value as TraceTick;
+  const fail = (detail: string): never => {
+    throw new Error(`Cannot read ${source} line ${line}: ${detail}`);
+  };
   for (const field of ["tMs", "swapInPages", "swapOutPages"] as const) {
-    if (typeof tick[field] !== "number") {
-      throw new Error(`Cannot read ${source} line ${line}: "${field}" is not a number`);
+    if (typeof tick[field] !== "number") fail(`"${field}" is not a number`);
+  }
+  if (!isRecord(tick.meminfo) || !Array.isArray(tick.pods)) fail(`"meminfo" or "pods" missing`);
+  for (const field of MEMINFO_FIELDS) {
+    if (typeof tick.meminfo[field] !== "number") fail(`"meminfo.${field}" is not a number`);
+  }
+  tick.pods.forEach((pod, i) => {
+    if (!isRecord(pod) || typeof pod.uid !== "string" || typeof pod.cgroupPath !== "string") {
+      fail(`"pods[${i}]" has no "uid" or "cgroupPath"`);
     }
-  }
-  if (typeof tick.meminfo !== "object" || !Array.isArray(tick.pods)) {
-    throw new Error(`Cannot read ${source} line ${line}: "meminfo" or "pods" missing`);
-  }
+    for (const field of POD_NUMBERS) {
+      if (typeof pod[field] !== "number") fail(`"pods[${i}].${field}" is not a number`);
+    }
+    if (!Array.isArray(pod.containers)) fail(`"pods[${i}].containers" is not a list`);
+  });
   return tick;
+}
+
+function checkPods(value: unknown, source: string, line: number): TracePods {
+  const pods = value as TracePods;
+  const ok = typeof pods.tMs === "number" && Array.isArray(pods.pods) &&
+    pods.pods.every((pod) =>
+      isRecord(pod) && typeof pod.uid === "string" && typeof pod.namespace === "string" &&
+      typeof pod.name === "string"
+    );
+  if (!ok) {
+    throw new Error(
+      `Cannot read ${source} line ${line}: "pods" must list pods with uid, namespace and name`,
+    );
+  }
+  return pods;
+}
+
+const MEMINFO_FIELDS = [
+  "memTotalBytes",
+  "memAvailableBytes",
+  "swapTotalBytes",
+  "swapFreeBytes",
+] as const;
+
+const POD_NUMBERS = [
+  "swapCurrentBytes",
+  "memoryCurrentBytes",
+  "fullAvg10Percent",
+  "someAvg10Percent",
+  "oomKillCount",
+] as const;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** One trace line as JSON text (no newline). */

@@ -215,3 +215,28 @@ Deno.test("recordTerminationEvent() sends the runner-up and the evidence; failur
     assert.equal(await recordTerminationEvent(deps, config, "swap-io", deleted), "failed");
   });
 });
+
+Deno.test("recordTerminationEvent() says Evict for an eviction and for a dry run in evict mode", async () => {
+  await withStandin(async (api, kube) => {
+    const deps = { kube, clock: new FakeClock(), log: agentLogger("test") };
+    const decision = {
+      observation: observation(3000, 10_000, 0, "sustained"),
+      selection: { ranked: [victim, runnerUp], rejected: [] },
+      victim,
+    };
+    const table = [
+      ["delete", { kind: "deleted", code: 200 }, "Delete", /^Deleted:/],
+      ["delete", { kind: "deleted", code: 200, fallback: true }, "Delete", /^Deleted:/],
+      ["evict", { kind: "evicted", code: 201 }, "Evict", /^Evicted:/],
+      ["evict", { kind: "dry-run" }, "Evict", /^Would evict \(dry run/],
+      ["delete", { kind: "dry-run" }, "Delete", /^Would delete \(dry run/],
+    ] as const;
+    for (const [mode, outcome, action, note] of table) {
+      const config = { ...DEFAULTS, nodeName: "node-a", terminationMode: mode };
+      await recordTerminationEvent(deps, config, "swap-io", { ...decision, outcome });
+      const event = api.events.at(-1)! as unknown as EventV1Body;
+      assert.equal(event.action, action, `${mode} ${outcome.kind}`);
+      assert.match(event.note, note, `${mode} ${outcome.kind}`);
+    }
+  });
+});

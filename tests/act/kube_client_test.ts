@@ -297,6 +297,155 @@ Deno.test("deletePod() names the missing RBAC verb on 403", async () => {
   });
 });
 
+Deno.test("evictPod() posts a policy/v1 Eviction with preconditions.uid and no grace override", async () => {
+  await withClient({ pods: pods(), token: "t0k" }, async (api, client, calls) => {
+    const result = await client.evictPod({ namespace: "data", name: "db-0", uid: "uid-db-0" });
+    assert.deepEqual(result, { kind: "evicted", code: 201 });
+    const request = api.requests[0]!;
+    assert.equal(request.method, "POST");
+    assert.equal(request.path, "/api/v1/namespaces/data/pods/db-0/eviction");
+    assert.equal(request.headers["authorization"], "Bearer t0k");
+    assert.deepEqual(request.body, {
+      apiVersion: "policy/v1",
+      kind: "Eviction",
+      metadata: { name: "db-0", namespace: "data" },
+      deleteOptions: { preconditions: { uid: "uid-db-0" } },
+    });
+    assert.deepEqual(calls, [["POST", 201]]);
+    // The pod terminates with its own grace period, as after a DELETE.
+    const stored = api.pods.find((p) => p.metadata?.name === "db-0");
+    assert.equal(stored?.metadata?.deletionGracePeriodSeconds, 120);
+  });
+});
+
+Deno.test("evictPod() maps each API answer to its result", async () => {
+  const pdb429 = statusBody(
+    429,
+    "TooManyRequests",
+    "Cannot evict pod as it would violate the pod's disruption budget.",
+    { causes: [{ reason: "DisruptionBudget", message: "The disruption budget web-pdb needs 1" }] },
+  );
+  const multiPdb = statusBody(
+    500,
+    "InternalError",
+    "This pod has more than one PodDisruptionBudget, which the eviction subresource does not " +
+      "support.",
+  );
+  const table: {
+    what: string;
+    inject: { status: number; body?: unknown } | null;
+    uid?: string;
+    name?: string;
+    kind: string;
+    code: number | null;
+    message?: RegExp;
+  }[] = [
+    { what: "accepted", inject: null, kind: "evicted", code: 201 },
+    { what: "accepted with 200", inject: { status: 200 }, kind: "evicted", code: 200 },
+    {
+      what: "a PodDisruptionBudget forbids it",
+      inject: { status: 429, body: pdb429 },
+      kind: "blocked",
+      code: 429,
+      message:
+        /^Eviction of pod "default\/web-0" blocked: HTTP 429 TooManyRequests: Cannot evict pod as it would violate the pod's disruption budget\.$/,
+    },
+    {
+      what: "several PodDisruptionBudgets match",
+      inject: { status: 500, body: multiPdb },
+      kind: "blocked",
+      code: 500,
+      message:
+        /^Cannot evict pod "default\/web-0": more than one PodDisruptionBudget selects it .*--termination-mode=delete: HTTP 500 InternalError: This pod has more than one/,
+    },
+    {
+      what: "any other 500",
+      inject: { status: 500 },
+      kind: "failed",
+      code: 500,
+      message: /^Cannot evict pod "default\/web-0": HTTP 500 InternalError/,
+    },
+    {
+      what: "503",
+      inject: { status: 503 },
+      kind: "failed",
+      code: 503,
+      message: /^Cannot evict pod "default\/web-0": HTTP 503 ServiceUnavailable/,
+    },
+    {
+      what: "RBAC lacks pods/eviction",
+      inject: { status: 403 },
+      kind: "failed",
+      code: 403,
+      message: /^RBAC forbids create pods\/eviction: grant verb "create" on "pods\/eviction"/,
+    },
+    { what: "the pod is gone", inject: null, name: "nope", kind: "gone", code: 404 },
+    {
+      what: "the name belongs to a re-created pod",
+      inject: null,
+      uid: "uid-stale",
+      kind: "conflict",
+      code: 409,
+      message:
+        /Precondition failed: UID in precondition: uid-stale, UID in object meta: uid-web-0$/,
+    },
+  ];
+  for (const row of table) {
+    await withClient({ pods: pods() }, async (api, client) => {
+      if (row.inject) api.inject({ method: "POST", pathPrefix: "/api/v1/" }, row.inject);
+      const result = await client.evictPod({
+        namespace: "default",
+        name: row.name ?? "web-0",
+        uid: row.uid ?? "uid-web-0",
+      });
+      assert.equal(result.kind, row.kind, row.what);
+      assert.equal(result.code, row.code, row.what);
+      if (row.message) {
+        assert.match((result as { message: string }).message, row.message, row.what);
+      }
+      // Only an eviction the stand-in itself accepted changes the pod; the rest leave it be.
+      const stored = api.pods.find((p) => p.metadata?.name === "web-0");
+      const changed = row.inject === null && result.kind === "evicted";
+      assert.equal(stored?.metadata?.deletionTimestamp !== undefined, changed, row.what);
+    });
+  }
+});
+
+Deno.test("evictPod() re-reads the token on 401 and times out on a hanging server", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const tokenPath = `${dir}/token`;
+    await Deno.writeTextFile(tokenPath, "old-token\n");
+    const token = fileTokenSource(tokenPath, { maxAgeMs: 3_600_000 });
+    await withClient(
+      { pods: pods(), token: "old-token" },
+      async (api, client, calls) => {
+        await client.listNodePods(NODE);
+        // The kubelet rotates the token: the server now wants the new one.
+        api.setToken("new-token");
+        await Deno.writeTextFile(tokenPath, "new-token\n");
+        assert.deepEqual(
+          await client.evictPod({ namespace: "default", name: "web-0", uid: "uid-web-0" }),
+          { kind: "evicted", code: 201 },
+        );
+        assert.deepEqual(calls, [["GET", 200], ["POST", 401], ["POST", 201]]);
+        api.inject({ method: "POST" }, "hang");
+        const result = await client.evictPod({ namespace: "data", name: "db-0", uid: "uid-db-0" });
+        assert.equal(result.kind, "failed");
+        assert.equal(result.code, null);
+        assert.match(
+          (result as { message: string }).message,
+          /^Cannot evict pod "data\/db-0": POST .*\/eviction" timed out after 0\.3 s$/,
+        );
+      },
+      { token },
+      { timeoutMs: 300 },
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a 401 re-reads the token file and retries once", async () => {
   const dir = await Deno.makeTempDir();
   try {

@@ -61,7 +61,7 @@ async function setup(swapText: string | null) {
 Deno.test("terminate() deletes with the uid precondition after the re-check", async () => {
   const { api, deps, victim, dispose } = await setup("1048576\n");
   try {
-    const outcome = await terminate(victim, false, deps);
+    const outcome = await terminate(victim, { dryRun: false, mode: "delete" }, deps);
     assert.deepEqual(outcome, { kind: "deleted", code: 200 });
     const deletes = api.requests.filter((r) => r.method === "DELETE");
     assert.equal(deletes.length, 1);
@@ -79,7 +79,9 @@ Deno.test("terminate() deletes with the uid precondition after the re-check", as
 Deno.test("terminate() in dry-run sends nothing destructive", async () => {
   const { api, deps, victim, dispose } = await setup("1048576\n");
   try {
-    assert.deepEqual(await terminate(victim, true, deps), { kind: "dry-run" });
+    assert.deepEqual(await terminate(victim, { dryRun: true, mode: "delete" }, deps), {
+      kind: "dry-run",
+    });
     assert.deepEqual(api.requests.map((r) => r.method), []);
   } finally {
     await dispose();
@@ -90,7 +92,7 @@ Deno.test("terminate() skips a victim whose swap dropped to 0 or whose cgroup is
   for (const [swap, why] of [["0\n", /swap dropped to 0/], [null, /cgroup is gone/]] as const) {
     const { api, deps, victim, dispose } = await setup(swap);
     try {
-      const outcome = await terminate(victim, false, deps);
+      const outcome = await terminate(victim, { dryRun: false, mode: "delete" }, deps);
       assert.equal(outcome.kind, "skipped");
       assert.match((outcome as { why: string }).why, why);
       assert.equal(api.requests.length, 0);
@@ -110,9 +112,62 @@ Deno.test("terminate() reports 409 (re-created pod) as a conflict and 500 as fai
     const { api, deps, victim, dispose } = await setup("4096");
     try {
       api.inject({ method: "DELETE" }, { status });
-      assert.equal((await terminate(victim, false, deps)).kind, kind, String(status));
+      assert.equal(
+        (await terminate(victim, { dryRun: false, mode: "delete" }, deps)).kind,
+        kind,
+        String(status),
+      );
     } finally {
       await dispose();
     }
+  }
+});
+
+Deno.test("terminate() in evict mode posts an Eviction with the uid precondition", async () => {
+  const { api, deps, victim, dispose } = await setup("4096");
+  try {
+    const outcome = await terminate(victim, { dryRun: false, mode: "evict" }, deps);
+    assert.deepEqual(outcome, { kind: "evicted", code: 201 });
+    assert.deepEqual(api.requests.map((r) => [r.method, r.path]), [
+      ["POST", "/api/v1/namespaces/default/pods/db-0/eviction"],
+    ]);
+    assert.deepEqual(
+      (api.requests[0]!.body as { deleteOptions: unknown }).deleteOptions,
+      { preconditions: { uid: UID } },
+    );
+  } finally {
+    await dispose();
+  }
+});
+
+Deno.test("terminate() in evict mode reports what the Eviction API answered", async () => {
+  const table = [
+    [429, "blocked"],
+    [404, "gone"],
+    [409, "conflict"],
+    [503, "failed"],
+  ] as const;
+  for (const [status, kind] of table) {
+    const { api, deps, victim, dispose } = await setup("4096");
+    try {
+      api.inject({ method: "POST" }, { status });
+      const outcome = await terminate(victim, { dryRun: false, mode: "evict" }, deps);
+      assert.equal(outcome.kind, kind, String(status));
+      assert.equal(api.requests.filter((r) => r.method === "DELETE").length, 0);
+    } finally {
+      await dispose();
+    }
+  }
+});
+
+Deno.test("terminate() in evict mode with dry-run sends nothing", async () => {
+  const { api, deps, victim, dispose } = await setup("4096");
+  try {
+    assert.deepEqual(await terminate(victim, { dryRun: true, mode: "evict" }, deps), {
+      kind: "dry-run",
+    });
+    assert.equal(api.requests.length, 0);
+  } finally {
+    await dispose();
   }
 });

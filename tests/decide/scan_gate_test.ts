@@ -18,6 +18,7 @@ Deno.test("scanReason() walks the pods only when something calls for it", () => 
     ["node trigger", scanReason(calm, 5_000, 100 << 20, true)],
     ["tracking", scanReason(scanned(0, 0, true), 1_000, 0, false)],
     ["periodic", scanReason(calm, SCAN_MAX_INTERVAL_MS, 100 << 20, false)],
+    ["evictions blocked", scanReason(calm, 5_000, 100 << 20, false, true)],
     [
       "no swap at all, long after",
       scanReason(scanned(0, 0, false), 10 * SCAN_MAX_INTERVAL_MS, 0, false),
@@ -32,6 +33,7 @@ Deno.test("scanReason() walks the pods only when something calls for it", () => 
     ["node trigger", "node trigger"],
     ["tracking", "tracking growth"],
     ["periodic", "periodic"],
+    ["evictions blocked", "evictions blocked"],
     ["no swap at all, long after", null],
   ]);
 });

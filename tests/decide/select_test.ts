@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import type { PodMeta } from "../../src/decide/pod_meta.ts";
-import { candidateName, preselect, selectVictims } from "../../src/decide/select.ts";
+import {
+  candidateName,
+  DEFAULT_EXCLUSIONS,
+  EXCLUDE_ANNOTATION,
+  exclusionOf,
+  type Exclusions,
+  preselect,
+  selectVictims,
+} from "../../src/decide/select.ts";
 import type { PodStats } from "../../src/sense/pod_stats.ts";
 
 function stats(uid: string, swapCurrentBytes: number, fullAvg10Percent: number): PodStats {
@@ -146,4 +154,90 @@ Deno.test("preselect() with the PSI threshold waived takes every pod with swap",
     waivePsiThreshold: true,
   });
   assert.deepEqual(selection.ranked.map((c) => c.stats.uid), ["a"]);
+});
+
+Deno.test("selectVictims() never chooses an excluded pod and names why", () => {
+  const staticUid = "0123456789abcdef0123456789abcdef";
+  const rules: Exclusions = {
+    protectedNamespaces: ["kube-system", "monitoring"],
+    protectedPriority: 2_000_000_000,
+    ownPod: { uid: "self", namespace: "soomkiller", name: "agent-x" },
+    actedOnUids: new Set(["acted"]),
+  };
+  // Each row: a pod that would win the ranking, and why it must not.
+  const table: { pod: PodMeta; cgroupUid?: string; reason: string }[] = [
+    { pod: meta("self", "agent-x", { namespace: "soomkiller" }), reason: "own pod" },
+    { pod: meta("other-uid", "agent-x", { namespace: "soomkiller" }), reason: "own pod" },
+    { pod: meta("acted", "db-0"), reason: "already acted on" },
+    { pod: meta("t", "db-1", { terminating: true }), reason: "terminating" },
+    {
+      pod: meta("mirror", "etcd", { mirrorOfUid: staticUid, namespace: "default" }),
+      cgroupUid: staticUid,
+      reason: "mirror pod of a static pod",
+    },
+    { pod: meta("ks", "coredns", { namespace: "kube-system" }), reason: "protected namespace" },
+    { pod: meta("mon", "prom", { namespace: "monitoring" }), reason: "protected namespace" },
+    { pod: meta("crit", "csi", { priority: 2_000_000_000 }), reason: "protected priority" },
+    { pod: meta("node", "cni", { priority: 2_000_001_000 }), reason: "protected priority" },
+    {
+      pod: meta("opt", "cache", { annotations: { [EXCLUDE_ANNOTATION]: "true" } }),
+      reason: "excluded by annotation",
+    },
+    {
+      pod: meta("opt2", "cache", { annotations: { [EXCLUDE_ANNOTATION]: "True" } }),
+      reason: "excluded by annotation",
+    },
+  ];
+  for (const { pod, cgroupUid, reason } of table) {
+    const uid = cgroupUid ?? pod.uid;
+    const selection = selectVictims(
+      preselect([stats(uid, 9 << 20, 99), stats("ok", 1 << 20, 51)], 50),
+      [pod, meta("ok", "runner-up")],
+      rules,
+    );
+    assert.deepEqual(names(selection), ["runner-up"], `${pod.name}: the next candidate is chosen`);
+    assert.deepEqual(selection.rejected.map((r) => r.reason), [reason], pod.name);
+    assert.equal(exclusionOf(pod, uid, rules), reason, pod.name);
+  }
+});
+
+Deno.test("exclusionOf() lets ordinary pods through, below the priority and without opt-out", () => {
+  const table: PodMeta[] = [
+    meta("a", "web"),
+    meta("b", "batch", { priority: 1_999_999_999 }),
+    meta("c", "batch", { priority: -5 }),
+    meta("d", "web", { annotations: { [EXCLUDE_ANNOTATION]: "false" } }),
+    meta("e", "web", { annotations: { [EXCLUDE_ANNOTATION]: "" } }),
+    meta("f", "agent-x", { namespace: "other" }),
+  ];
+  const rules: Exclusions = {
+    ...DEFAULT_EXCLUSIONS,
+    ownPod: { uid: "self", namespace: "soomkiller", name: "agent-x" },
+  };
+  for (const pod of table) assert.equal(exclusionOf(pod, pod.uid, rules), null, pod.uid);
+});
+
+Deno.test("selectVictims() names the agent's own cgroup even when the API does not know it", () => {
+  const rules: Exclusions = {
+    ...DEFAULT_EXCLUSIONS,
+    ownPod: { uid: "self", namespace: null, name: null },
+  };
+  const selection = selectVictims(preselect([stats("self", 1, 90)], 50), [], rules);
+  assert.deepEqual(selection.rejected.map((r) => r.reason), ["own pod"]);
+});
+
+Deno.test("selectVictims() protects kube-system and system-critical priorities by default", () => {
+  const selection = selectVictims(
+    preselect([stats("k", 9, 99), stats("p", 9, 98), stats("ok", 1, 60)], 50),
+    [
+      meta("k", "kube-proxy", { namespace: "kube-system" }),
+      meta("p", "cilium", { priority: 2_000_001_000 }),
+      meta("ok", "web"),
+    ],
+  );
+  assert.deepEqual(names(selection), ["web"]);
+  assert.deepEqual(selection.rejected.map((r) => r.reason), [
+    "protected namespace",
+    "protected priority",
+  ]);
 });

@@ -1,6 +1,7 @@
 /**
  * A Clock a test drives by hand: `advance(ms)` moves the monotonic and the wall clock
- * together and wakes the sleepers whose time has come.
+ * together and wakes the sleepers whose time has come; `jumpWall(ms)` moves only the wall
+ * clock, as NTP or an operator setting the time does.
  */
 import type { Clock } from "../../src/clock.ts";
 
@@ -11,7 +12,7 @@ interface Sleeper {
 
 export class FakeClock implements Clock {
   #nowMs: number;
-  readonly #wallStartMs: number;
+  #wallStartMs: number;
   #sleepers: Sleeper[] = [];
 
   /** `wallStart`: the wall time at monotonic 0. */
@@ -50,6 +51,11 @@ export class FakeClock implements Clock {
     for (const sleeper of [...this.#sleepers]) {
       if (sleeper.untilMs <= this.#nowMs) sleeper.wake();
     }
+  }
+
+  /** Moves the wall clock alone (either way); the monotonic clock and sleepers are untouched. */
+  jumpWall(ms: number): void {
+    this.#wallStartMs += ms;
   }
 
   /** Sleepers not yet woken. */

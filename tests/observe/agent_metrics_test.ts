@@ -231,3 +231,41 @@ Deno.test("AgentMetrics counts the kernel OOM kills a tick reports", () => {
   metrics.tick({ observation: null, kernelOomKills: [{ pod, newKills: 2 }] }, 1, 0);
   assert.match(metrics.registry.render(), /^soomkiller_kernel_oom_kills_total 2$/m);
 });
+
+Deno.test("AgentMetrics in evict mode starts the blocked series and the fallback counter at 0, and counts each attempt", async () => {
+  const metrics = new AgentMetrics({ ...CONFIG, terminationMode: "evict" }, "0.1.0");
+  assert.deepEqual(
+    sample(metrics, "soomkiller_terminations_total"),
+    new Map([
+      ['{mode="evict",result="success"}', 0],
+      ['{mode="evict",result="blocked"}', 0],
+      ['{mode="evict",result="failed"}', 0],
+      ['{mode="evict",result="skipped"}', 0],
+    ]),
+  );
+  assert.deepEqual(sample(metrics, "soomkiller_evict_fallbacks_total"), new Map([["", 0]]));
+  const db = candidate(podStats("u1", 180 * MiB, 62), podMeta("u1", "shop", "db-0"));
+  const web = candidate(podStats("u2", 20 * MiB, 55), podMeta("u2", "shop", "web-1"));
+  const blocked = { kind: "blocked", code: 429, message: "PDB" } as const;
+  metrics.tick(
+    actedTick(observation(3000, 10_000, 0, "sustained"), [db, web], blocked, {
+      attempts: [{ victim: db, outcome: blocked }],
+    }),
+    1,
+    0,
+  );
+  metrics.tick(
+    actedTick(observation(3000, 70_000, 0, "sustained"), [db, web], {
+      kind: "deleted",
+      code: 200,
+      fallback: true,
+    }),
+    1,
+    1000,
+  );
+  const terminations = sample(metrics, "soomkiller_terminations_total");
+  assert.equal(terminations.get('{mode="evict",result="blocked"}'), 2);
+  assert.equal(terminations.get('{mode="delete",result="success"}'), 1);
+  assert.deepEqual(sample(metrics, "soomkiller_evict_fallbacks_total"), new Map([["", 1]]));
+  assert.equal(await promtoolCheckMetrics(metrics.registry.render()), "");
+});
