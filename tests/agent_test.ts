@@ -25,6 +25,7 @@ import {
   type ApiStandin,
   type ApiStandinOptions,
   makePod,
+  makeUnrelatedCaPem,
   type PodSpecLite,
   type RecordedRequest,
   startApiStandin,
@@ -639,39 +640,8 @@ Deno.test("a wall-clock jump of an hour either way changes no window, cooldown o
 
 // ---- hostile input: the API ----
 
-async function makeOtherCa(): Promise<string> {
-  const dir = await Deno.makeTempDir();
-  try {
-    const { success } = await new Deno.Command("openssl", {
-      args: [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-subj",
-        "/CN=other-ca",
-        "-days",
-        "1",
-        "-keyout",
-        `${dir}/k.pem`,
-        "-out",
-        `${dir}/ca.pem`,
-      ],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    assert.ok(success);
-    return await Deno.readTextFile(`${dir}/ca.pem`);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 Deno.test("API faults: the loop goes on, logs what to do, and never acts twice in one cooldown", async () => {
-  const OTHER_CA = await makeOtherCa();
+  const OTHER_CA = await makeUnrelatedCaPem();
   const pods = "/api/v1/pods";
   const dbPath = "/api/v1/namespaces/default/pods/db-0";
   const table: {

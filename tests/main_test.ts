@@ -3,123 +3,32 @@
  * production one, against a temp host tree and the HTTPS API stand-in.
  */
 import assert from "node:assert/strict";
-import { makePod, startApiStandin, writeKubeconfig } from "./fakes/api_standin.ts";
-import { CgroupTree, fakeContainerId, fakePodUid } from "./fakes/cgroup_tree.ts";
+import {
+  type FakeNode,
+  fakeNode,
+  jsonLines,
+  NODE_TOKEN as TOKEN,
+  scriptSwapIo,
+  startAgent as startAgentOn,
+  stopAgent,
+  VICTIM_UID,
+  waitFor,
+} from "./fakes/agent_process.ts";
 import { writeProc } from "./fakes/proc_tree.ts";
 
 const MAIN = new URL("../src/main.ts", import.meta.url).pathname;
-const TOKEN = "e2e-token";
-const VICTIM_UID = fakePodUid(1);
-const BYSTANDER_UID = fakePodUid(2);
+type Node = FakeNode;
 
-/** A node with two swapping pods, a calm /proc, the stand-in and a kubeconfig. */
-async function fakeNode() {
-  const tree = await CgroupTree.create({ driver: "systemd" });
-  await tree.addPod({
-    uid: VICTIM_UID,
-    qos: "burstable",
-    swapCurrentBytes: 180 << 20,
-    fullAvg10Percent: 62,
-    containers: [{ id: fakeContainerId(1), swapCurrentBytes: 180 << 20, swapMaxBytes: 256 << 20 }],
-  });
-  await tree.addPod({
-    uid: BYSTANDER_UID,
-    qos: "burstable",
-    swapCurrentBytes: 20 << 20,
-    fullAvg10Percent: 51,
-    containers: [{ id: fakeContainerId(2), swapCurrentBytes: 20 << 20, swapMaxBytes: 256 << 20 }],
-  });
-  const hostDir = await Deno.makeTempDir({ prefix: "soomkiller-e2e-" });
-  const procRoot = `${hostDir}/proc`;
-  await writeProc(procRoot, { swapInPages: 1_000, swapOutPages: 1_000 });
-  const api = await startApiStandin({
-    tls: true,
-    token: TOKEN,
-    pods: [
-      makePod({ name: "db-0", namespace: "shop", uid: VICTIM_UID, nodeName: "node-a" }),
-      makePod({ name: "web-1", namespace: "shop", uid: BYSTANDER_UID, nodeName: "node-a" }),
-      // Same namespace/name on another node: must never be touched.
-      makePod({ name: "db-0", namespace: "other", uid: fakePodUid(3), nodeName: "node-b" }),
-    ],
-  });
-  const kubeconfig = await writeKubeconfig(hostDir, {
-    server: api.url,
-    caPem: api.caPem,
-    token: TOKEN,
-  });
-  return {
-    tree,
-    api,
-    procRoot,
-    kubeconfig,
-    hostDir,
-    async dispose() {
-      await api.close();
-      await tree.dispose();
-      await Deno.remove(hostDir, { recursive: true });
-    },
-  };
-}
-
-type Node = Awaited<ReturnType<typeof fakeNode>>;
-
-/** Starts the agent with the same shape of permissions as deno.json's "agent" set. */
+/** The agent with this file's timing: 1 s poll, 3 s window, a free metrics port. */
 function startAgent(node: Node, extraFlags: string[]) {
-  const command = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      `--allow-read=${node.hostDir},${node.tree.root}`,
-      "--allow-env=NODE_NAME,KUBECONFIG,KUBERNETES_SERVICE_HOST,KUBERNETES_SERVICE_PORT",
-      // As the "agent" set: any other variable reads as unset (npm yaml probes LOG_TOKENS).
-      "--ignore-env",
-      "--allow-net",
-      MAIN,
-      "--node-name=node-a",
-      `--kubeconfig=${node.kubeconfig}`,
-      `--proc-root=${node.procRoot}`,
-      `--cgroup-root=${node.tree.root}`,
-      "--poll-interval=1s",
-      "--sustained-duration=3s",
-      "--psi-threshold=50",
-      // A free port: the default :9402 may be taken on a test machine.
-      "--metrics-addr=127.0.0.1:0",
-      ...extraFlags,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  });
-  return command.spawn();
-}
-
-/** Raises the node's swap counters by `ratePagesPerSecond` every 250 ms until stopped. */
-function scriptSwapIo(procRoot: string, ratePagesPerSecond: number) {
-  let pages = 1_000;
-  const timer = setInterval(() => {
-    pages += ratePagesPerSecond / 4;
-    writeProc(procRoot, { swapInPages: pages, swapOutPages: pages }).catch(() => {});
-  }, 250);
-  return () => clearInterval(timer);
-}
-
-async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return check();
-}
-
-async function stopAgent(child: Deno.ChildProcess) {
-  const sentMs = performance.now();
-  try {
-    child.kill("SIGTERM");
-  } catch {
-    // Already exited: the assertions on its exit code and output say why.
-  }
-  const output = await child.output();
-  return { output, stopMs: performance.now() - sentMs };
+  return startAgentOn(node, [
+    "--poll-interval=1s",
+    "--sustained-duration=3s",
+    "--psi-threshold=50",
+    // A free port: the default :9402 may be taken on a test machine.
+    "--metrics-addr=127.0.0.1:0",
+    ...extraFlags,
+  ]);
 }
 
 /** The startup connectivity check behind /readyz (`GET …/pods?limit=1`), once per start. */
@@ -130,11 +39,6 @@ function isStartupCheck(request: { method: string; search: string }): boolean {
 /** What the loop sent: every request but the startup check. */
 function loopRequests(node: Node) {
   return node.api.requests.filter((request) => !isStartupCheck(request));
-}
-
-function jsonLines(bytes: Uint8Array): Record<string, unknown>[] {
-  return new TextDecoder().decode(bytes).split("\n").filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line));
 }
 
 Deno.test({

@@ -11,6 +11,7 @@ import {
   type ApiStandin,
   type ApiStandinOptions,
   makePod,
+  makeUnrelatedCaPem,
   startApiStandin,
   statusBody,
 } from "../fakes/api_standin.ts";
@@ -67,37 +68,6 @@ async function withClient(
   } finally {
     client?.close();
     await api.close();
-  }
-}
-
-async function makeOtherCa(): Promise<string> {
-  const dir = await Deno.makeTempDir();
-  try {
-    const { success } = await new Deno.Command("openssl", {
-      args: [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-subj",
-        "/CN=other-ca",
-        "-days",
-        "1",
-        "-keyout",
-        `${dir}/k.pem`,
-        "-out",
-        `${dir}/ca.pem`,
-      ],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    assert.ok(success);
-    return await Deno.readTextFile(`${dir}/ca.pem`);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
   }
 }
 
@@ -542,7 +512,7 @@ Deno.test("a hanging API server times out with code null", async () => {
 });
 
 Deno.test("a server certificate from another CA fails with a message naming the CA", async () => {
-  const otherCa = await makeOtherCa();
+  const otherCa = await makeUnrelatedCaPem();
   await withClient({ pods: pods() }, async (_api, client, calls) => {
     await assert.rejects(client.listNodePods(NODE), (error: unknown) => {
       assert.ok(error instanceof KubeApiError);

@@ -811,3 +811,35 @@ async function serveNodeMutualTls(
       }),
   };
 }
+
+/** A CA that signed nothing the stand-in serves: a client trusting it must fail TLS. */
+export async function makeUnrelatedCaPem(): Promise<string> {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { success } = await new Deno.Command("openssl", {
+      args: [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-subj",
+        "/CN=other-ca",
+        "-days",
+        "1",
+        "-keyout",
+        `${dir}/k.pem`,
+        "-out",
+        `${dir}/ca.pem`,
+      ],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    if (!success) throw new Error("openssl could not make a CA");
+    return await Deno.readTextFile(`${dir}/ca.pem`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}

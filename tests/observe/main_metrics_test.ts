@@ -4,81 +4,17 @@
  */
 import assert from "node:assert/strict";
 import type { EventV1Body } from "../../src/act/events.ts";
-import { makePod, startApiStandin, writeKubeconfig } from "../fakes/api_standin.ts";
-import { CgroupTree, fakeContainerId, fakePodUid } from "../fakes/cgroup_tree.ts";
-import { writeProc } from "../fakes/proc_tree.ts";
+import {
+  fakeNode,
+  freePort,
+  scriptSwapIo,
+  startAgent,
+  VICTIM_UID,
+  waitFor,
+} from "../fakes/agent_process.ts";
 import { promtoolCheckMetrics } from "./promtool.ts";
 
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
-const TOKEN = "e2e-token";
-const VICTIM_UID = fakePodUid(1);
-const RUNNER_UP_UID = fakePodUid(2);
-
-async function fakeNode() {
-  const tree = await CgroupTree.create({ driver: "systemd" });
-  for (
-    const [n, uid, swapMiB, full] of [[1, VICTIM_UID, 180, 62], [2, RUNNER_UP_UID, 20, 51]] as const
-  ) {
-    await tree.addPod({
-      uid,
-      qos: "burstable",
-      swapCurrentBytes: swapMiB << 20,
-      fullAvg10Percent: full,
-      containers: [{
-        id: fakeContainerId(n),
-        swapCurrentBytes: swapMiB << 20,
-        swapMaxBytes: 256 << 20,
-      }],
-    });
-  }
-  const hostDir = await Deno.makeTempDir({ prefix: "soomkiller-metrics-e2e-" });
-  const procRoot = `${hostDir}/proc`;
-  await writeProc(procRoot, { swapInPages: 1_000, swapOutPages: 1_000 });
-  const api = await startApiStandin({
-    tls: true,
-    token: TOKEN,
-    pods: [
-      makePod({ name: "db-0", namespace: "shop", uid: VICTIM_UID, nodeName: "node-a" }),
-      makePod({ name: "web-1", namespace: "shop", uid: RUNNER_UP_UID, nodeName: "node-a" }),
-    ],
-  });
-  const kubeconfig = await writeKubeconfig(hostDir, {
-    server: api.url,
-    caPem: api.caPem,
-    token: TOKEN,
-  });
-  return {
-    tree,
-    api,
-    procRoot,
-    kubeconfig,
-    hostDir,
-    async dispose() {
-      await api.close();
-      await tree.dispose();
-      await Deno.remove(hostDir, { recursive: true });
-    },
-  };
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-): Promise<boolean> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return await check();
-}
 
 async function get(url: string): Promise<{ status: number; text: string }> {
   try {
@@ -103,30 +39,14 @@ Deno.test({
     const node = await fakeNode();
     const port = freePort();
     const base = `http://127.0.0.1:${port}`;
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        `--allow-read=${node.hostDir},${node.tree.root}`,
-        "--allow-env=NODE_NAME,KUBECONFIG,KUBERNETES_SERVICE_HOST,KUBERNETES_SERVICE_PORT,POD_NAMESPACE",
-        "--ignore-env",
-        "--allow-net",
-        MAIN,
-        "--node-name=node-a",
-        `--kubeconfig=${node.kubeconfig}`,
-        `--proc-root=${node.procRoot}`,
-        `--cgroup-root=${node.tree.root}`,
-        "--poll-interval=500ms",
-        "--sustained-duration=2s",
-        "--cooldown-period=60s",
-        "--report-interval=2s",
-        `--metrics-addr=127.0.0.1:${port}`,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).spawn();
-    let pages = 1_000;
-    let timer: ReturnType<typeof setInterval> | undefined;
+    const child = startAgent(node, [
+      "--poll-interval=500ms",
+      "--sustained-duration=2s",
+      "--cooldown-period=60s",
+      "--report-interval=2s",
+      `--metrics-addr=127.0.0.1:${port}`,
+    ]);
+    let stopSwapIo = () => {};
     let stopMs = Infinity;
     let failure: unknown = null;
     try {
@@ -160,10 +80,7 @@ Deno.test({
       );
 
       // Thrashing: 2 × 1,500 = 3,000 pages/s until the dry-run decision.
-      timer = setInterval(() => {
-        pages += 1_500 / 4;
-        writeProc(node.procRoot, { swapInPages: pages, swapOutPages: pages }).catch(() => {});
-      }, 250);
+      stopSwapIo = scriptSwapIo(node.procRoot, 1_500);
       assert.ok(await waitFor(() => node.api.events.length > 0, 15_000), "an Event arrived");
       const event = node.api.events[0]! as unknown as EventV1Body;
       assert.equal(event.reason, "SoftOOMKillDryRun");
@@ -207,7 +124,7 @@ Deno.test({
     } catch (error) {
       failure = error;
     } finally {
-      clearInterval(timer);
+      stopSwapIo();
       const sentMs = performance.now();
       try {
         child.kill("SIGTERM");
