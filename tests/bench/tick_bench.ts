@@ -1,0 +1,4 @@
+/** `deno bench -A tests/bench/tick_bench.ts`: see suites.ts; `deno task bench` reports medians. */
+import { registerBenches, SUITES } from "./suites.ts";
+
+await registerBenches(SUITES.tick);
