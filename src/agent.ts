@@ -39,6 +39,8 @@ import {
   containersAtRisk,
   type HeadroomAlarm,
   headroomAlarms,
+  headroomEstimator,
+  type HeadroomSettings,
   type HeadroomState,
   INITIAL_HEADROOM_STATE,
   updateHeadroom,
@@ -150,6 +152,7 @@ export class Agent {
   #pressure: PressureState = INITIAL_PRESSURE_STATE;
   #scanGate: ScanGateState = INITIAL_SCAN_GATE;
   #headroom: HeadroomState = INITIAL_HEADROOM_STATE;
+  readonly #estimator: HeadroomSettings;
   #attribution: AttributionState = INITIAL_ATTRIBUTION_STATE;
   #oomWatch: OomWatchState = INITIAL_OOM_WATCH_STATE;
   /** Pods learned from the API for grace periods (headroom trigger), by cgroup UID. */
@@ -168,6 +171,7 @@ export class Agent {
   constructor(config: Config, deps: AgentDeps) {
     this.#config = config;
     this.#deps = deps;
+    this.#estimator = headroomEstimator(config.pollIntervalMs);
   }
 
   /** Runs ticks every poll interval until `signal` aborts. */
@@ -196,9 +200,11 @@ export class Agent {
 
     // 1. Sense: the node's swap I/O counters and memory totals (two small files, every tick).
     let swapIoPages: number;
+    let nodeOomKills: number | null;
     try {
       const counters = await sensor.readSwapIo();
       swapIoPages = counters.swapInPages + counters.swapOutPages;
+      nodeOomKills = counters.oomKills ?? null;
     } catch (error) {
       // Logged at once, then once a minute while it lasts; every tick is counted in metrics.
       this.#swapReadFailures++;
@@ -233,14 +239,14 @@ export class Agent {
 
     // 3. Decide: walk the pod cgroups only when something calls for it (never on a calm node).
     const swapUsedBytes = meminfo ? meminfo.swapTotalBytes - meminfo.swapFreeBytes : 0;
-    const reason = scanReason(
-      this.#scanGate,
-      nowMs,
+    const scanInputs = {
       swapUsedBytes,
-      observation.phase === "sustained",
+      oomKills: nodeOomKills,
+      nodeTriggerSustained: observation.phase === "sustained",
       // While evictions are blocked, every tick retries them.
-      this.#evictFallback.blockedSinceMs !== null,
-    );
+      evictionsBlocked: this.#evictFallback.blockedSinceMs !== null,
+    };
+    const reason = scanReason(this.#scanGate, nowMs, scanInputs);
     if (reason === null) return report;
 
     // 4. Sense: every pod's memory figures. A pod that cannot be read is logged and left
@@ -262,11 +268,16 @@ export class Agent {
       scan.pods,
       meminfo?.swapFreeBytes ?? Infinity,
       nowMs,
+      this.#estimator,
     );
     this.#headroom = headroom.state;
     const atRisk = containersAtRisk(headroom.containers, HEADROOM_HORIZON_SECONDS);
-    // While a container heads for its limit, scan every tick to keep its estimate fed.
-    this.#scanGate = scanned(nowMs, swapUsedBytes, atRisk.length > 0);
+    // While any container's swap grows, scan every tick: the estimate needs close readings.
+    this.#scanGate = scanned(
+      nowMs,
+      scanInputs,
+      atRisk.length > 0 || headroom.containers.some((c) => c.growing),
+    );
     const attribution = attributeSwapIo(this.#attribution, scan.pods, nowMs);
     this.#attribution = attribution.state;
     const oom = watchOomKills(this.#oomWatch, scan.pods);

@@ -102,6 +102,8 @@ class FakeNode implements NodeSensor {
   scanCrash: Error | null = null;
   /** Moves the node's swap in use by 2 MiB each read, so that every tick scans the pods. */
   churnSwap = false;
+  /** vmstat `oom_kill`; null: a kernel without it. */
+  oomKills: number | null = 0;
   #pages = 1_000_000;
   #lastMs: number | null = null;
   #reads = 0;
@@ -115,7 +117,11 @@ class FakeNode implements NodeSensor {
       this.#pages += this.ratePagesPerSecond * (nowMs - this.#lastMs) / 1000;
     }
     this.#lastMs = nowMs;
-    return Promise.resolve({ swapInPages: Math.round(this.#pages), swapOutPages: 0 });
+    return Promise.resolve({
+      swapInPages: Math.round(this.#pages),
+      swapOutPages: 0,
+      oomKills: this.oomKills,
+    });
   }
 
   readMeminfo() {
@@ -789,4 +795,18 @@ Deno.test("API 409: a pod re-created under the same name is never deleted", asyn
   assert.deepEqual(later.selection?.rejected.map((r) => r.reason), ["unknown to the API"]);
   assert.equal(later.victim?.pod?.name, "web-0");
   assert.deepEqual(h.destructive(), ["DELETE default/db-0", "DELETE default/web-0"]);
+});
+
+Deno.test("a kernel OOM kill is seen the tick vmstat oom_kill moves, with no periodic pod walk", async () => {
+  await using t = await setup({ pods: [DB] });
+  const first = await t.tick();
+  assert.ok(first.pods, "the first tick scans once");
+  // A calm hour: swap in use steady, oom_kill unchanged: no pod walk at all.
+  for (let i = 0; i < 120; i++) assert.equal((await t.tick()).pods, undefined);
+  // The kernel kills a process in db-0: vmstat and the pod's memory.events move together.
+  t.node.oomKills = 1;
+  t.node.pods = t.node.pods.map((pod) => ({ ...pod, oomKillCount: pod.oomKillCount + 1 }));
+  const report = await t.tick();
+  assert.deepEqual(report.kernelOomKills?.map((k) => [k.pod.uid, k.newKills]), [[DB.uid, 1]]);
+  assert.ok(t.log.lines.some((line) => /Kernel OOM-killed a process/.test(line.text)));
 });

@@ -167,6 +167,10 @@ export async function parseKubeconfig(
   options: KubeconfigOptions & { readonly path?: string } = {},
 ): Promise<KubeconfigSelection> {
   const path = options.path ?? `${dir}/config`;
+  // JSON is YAML too, and needs no parser module: a JSON kubeconfig
+  // (`kubectl config view --flatten -o json`) saves the ~5 MiB the yaml package costs.
+  const json = parseJsonObject(text);
+  if (json !== undefined) return selectFromKubeconfig(json, path, dir, options);
   const { parse } = await import("yaml");
   let doc: unknown;
   try {
@@ -178,6 +182,16 @@ export async function parseKubeconfig(
     );
   }
   return selectFromKubeconfig(doc, path, dir, options);
+}
+
+/** The value of `text` when it is a JSON object; undefined otherwise. */
+function parseJsonObject(text: string): unknown {
+  if (!text.trimStart().startsWith("{")) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -25,6 +25,11 @@ export interface HeadroomSettings {
   readonly minGrowthSpanMs: number;
   /** An interval counts as growth only at or above this rate, bytes/s (below: noise). */
   readonly minGrowthBytesPerSecond: number;
+  /**
+   * Readings further apart than this break the run, ms: across a gap (the pods are not
+   * walked on a calm node) a jump and steady growth look the same.
+   */
+  readonly maxIntervalMs: number;
   /** `memory.current` at or above this share of `memory.max` counts as "at memory.max". */
   readonly atMemoryMaxRatio: number;
 }
@@ -33,8 +38,14 @@ export const HEADROOM_ESTIMATOR: HeadroomSettings = {
   estimateWindowMs: 20_000,
   minGrowthSpanMs: 4_000,
   minGrowthBytesPerSecond: 64 * 1024,
+  maxIntervalMs: 2_500,
   atMemoryMaxRatio: 0.97,
 };
+
+/** The estimator for a poll interval: a run may skip at most about one reading. */
+export function headroomEstimator(pollIntervalMs: number): HeadroomSettings {
+  return { ...HEADROOM_ESTIMATOR, maxIntervalMs: Math.max(2_500, 2.5 * pollIntervalMs) };
+}
 
 /** What the estimator says of one container. */
 export interface ContainerHeadroom {
@@ -54,6 +65,8 @@ export interface ContainerHeadroom {
   readonly secondsLeft: number | null;
   /** True when `memory.current` is at `memory.max`: every new page must go to swap. */
   readonly atMemoryMax: boolean;
+  /** True when swap grew since the previous reading: the agent then reads every tick. */
+  readonly growing: boolean;
 }
 
 /**
@@ -102,6 +115,9 @@ function estimate(
   const swapLimitBytes = swapBytes + roomBytes;
   const growth = growthBytesPerSecond(points, settings);
   const secondsLeft = growth === null ? null : roomBytes / growth;
+  const previous = points.length >= 2 ? points[points.length - 2]! : null;
+  const growing = previous !== null &&
+    intervalRate(previous, points[points.length - 1]!) >= settings.minGrowthBytesPerSecond;
   return {
     podUid,
     containerId: container.id,
@@ -113,12 +129,13 @@ function estimate(
     secondsLeft,
     atMemoryMax: container.memoryMaxBytes !== null &&
       container.memoryCurrentBytes >= container.memoryMaxBytes * settings.atMemoryMaxRatio,
+    growing,
   };
 }
 
 /**
- * Sustained swap growth, bytes/s; null unless swap grew on every reading for at least
- * `minGrowthSpanMs`. Only the trailing run of growing intervals counts, so a one-off jump
+ * Sustained swap growth, bytes/s; null unless swap grew on every reading, read at most
+ * `maxIntervalMs` apart, for at least `minGrowthSpanMs`. Only the trailing run of growing intervals counts, so a one-off jump
  * (a burst that then stops) is never projected, and the rate is the smaller of the run's
  * least-squares slope and its last two intervals', so growth that is slowing down is not
  * extrapolated from its steepest part. Measured on real kernels (tests/vm): a burst that
@@ -132,16 +149,18 @@ export function growthBytesPerSecond(
   const last = points.length - 1;
   if (last < 1) return null;
   let start = last;
-  while (
-    start > 0 &&
-    intervalRate(points[start - 1]!, points[start]!) >= settings.minGrowthBytesPerSecond
-  ) {
+  while (start > 0 && isGrowthInterval(points[start - 1]!, points[start]!, settings)) {
     start--;
   }
   const run = points.slice(start);
   if (run.length < 2 || points[last]!.atMs - run[0]!.atMs < settings.minGrowthSpanMs) return null;
   const recent = intervalRate(run[Math.max(0, run.length - 3)]!, run[run.length - 1]!);
   return Math.min(leastSquaresSlope(run), recent);
+}
+
+function isGrowthInterval(from: SwapPoint, to: SwapPoint, settings: HeadroomSettings): boolean {
+  return to.atMs - from.atMs <= settings.maxIntervalMs &&
+    intervalRate(from, to) >= settings.minGrowthBytesPerSecond;
 }
 
 function intervalRate(from: SwapPoint, to: SwapPoint): number {

@@ -83,6 +83,7 @@ export async function record(
         tMs,
         swapInPages: counters.swapInPages,
         swapOutPages: counters.swapOutPages,
+        oomKills: counters.oomKills ?? null,
         meminfo,
         pods,
       });

@@ -55,7 +55,11 @@ export async function replay(trace: Trace, config: Config, log: Logger): Promise
   };
   const sensor: NodeSensor = {
     readSwapIo: () =>
-      Promise.resolve({ swapInPages: current!.swapInPages, swapOutPages: current!.swapOutPages }),
+      Promise.resolve({
+        swapInPages: current!.swapInPages,
+        swapOutPages: current!.swapOutPages,
+        oomKills: current!.oomKills ?? null,
+      }),
     readMeminfo: () => Promise.resolve(current!.meminfo),
     scanPods: () => Promise.resolve({ pods: [...current!.pods], errors: [] }),
     recheckSwapBytes: (cgroupPath) =>

@@ -30,6 +30,8 @@ export interface TraceTick {
   readonly swapInPages: number;
   /** `/proc/vmstat` pswpout, pages. */
   readonly swapOutPages: number;
+  /** `/proc/vmstat` oom_kill (absent in traces from before it was recorded). */
+  readonly oomKills?: number | null;
   readonly meminfo: Meminfo;
   /** Pods with swap in use or a kernel OOM kill (others cannot be chosen and are left out). */
   readonly pods: readonly PodStats[];

@@ -5,11 +5,14 @@
 import { type HostFs, isVanished } from "./host_fs.ts";
 import { type Meminfo, readMeminfo } from "./meminfo.ts";
 import { type PodScan, scanPods } from "./pod_scan.ts";
-import { readVmstat, type SwapIoCounters } from "./vmstat.ts";
+import { readVmstat, type SwapIoCounters, type VmstatCounters } from "./vmstat.ts";
 
 export interface NodeSensor {
-  /** Cumulative node swap I/O counters (`/proc/vmstat`). Throws when unreadable. */
-  readSwapIo(): Promise<SwapIoCounters>;
+  /**
+   * Cumulative node swap I/O counters (`/proc/vmstat`), with the node's OOM-kill count
+   * where the source has it. Throws when unreadable.
+   */
+  readSwapIo(): Promise<SwapIoCounters & Partial<Pick<VmstatCounters, "oomKills">>>;
   /** Node memory and swap totals (`/proc/meminfo`). Throws when unreadable. */
   readMeminfo(): Promise<Meminfo>;
   /** Every pod cgroup's figures. Never throws. */

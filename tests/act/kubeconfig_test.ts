@@ -404,3 +404,13 @@ async function withClient(
     client.close();
   }
 }
+
+Deno.test("parseKubeconfig() reads a JSON kubeconfig exactly as its YAML twin", async () => {
+  const { parse: parseYaml } = await import("yaml");
+  for (const context of [undefined, "prod"]) {
+    const json = JSON.stringify(parseYaml(kubeconfig()), null, 2);
+    assert.deepEqual(await parse(json, context), await parse(kubeconfig(), context));
+  }
+  // Text that only looks like JSON falls through to the YAML parser and its error.
+  await assert.rejects(parse("{ not json: [ at all"), /not valid YAML/);
+});

@@ -340,9 +340,12 @@ async function main(args: readonly string[]): Promise<number> {
     rows.push(...microRows(micro));
   }
   if (!microOnly) {
-    footprint = await runFootprint(
-      quick ? { idleSeconds: 15, pressureSeconds: 10, settleSeconds: 3 } : {},
-    );
+    // The agent runs with the V8 flags of `deno task start` (and the compiled binary).
+    const denoFlags = await productionV8Flags();
+    footprint = await runFootprint({
+      denoFlags,
+      ...(quick ? { idleSeconds: 15, pressureSeconds: 10, settleSeconds: 3 } : {}),
+    });
     rows.push(...footprintRows(footprint));
   }
 
@@ -356,7 +359,8 @@ async function main(args: readonly string[]): Promise<number> {
       `\nfootprint: ${footprint.pods} pods × ${footprint.containersPerPod} containers, agent ` +
         `${flags.join(" ")}, ${footprint.settleSeconds} s settling + ${footprint.idleSeconds} s ` +
         `idle + ${footprint.pressureSeconds} s at ${footprint.pressurePagesPerSecond} pages/s; ` +
-        `floor: ${footprint.floorCommand}`,
+        `floor: ${footprint.floorCommand}; agent V8 flags as deno task start: ` +
+        `${(await productionV8Flags()).join(" ") || "none"}`,
     );
   }
   const misses = rows.filter((r) => r.result === "MISS").map((r) => r.measure);
@@ -378,4 +382,12 @@ async function main(args: readonly string[]): Promise<number> {
 
 if (import.meta.main) {
   Deno.exit(await main(Deno.args));
+}
+
+/** The `--v8-flags=…` of deno.json's `start` task: the bench measures what production runs. */
+async function productionV8Flags(): Promise<string[]> {
+  const config = JSON.parse(
+    await Deno.readTextFile(new URL("../../deno.json", import.meta.url)),
+  ) as { tasks: Record<string, string> };
+  return config.tasks.start?.match(/--v8-flags=\S+/g) ?? [];
 }

@@ -4,6 +4,7 @@ import {
   containersAtRisk,
   growthBytesPerSecond,
   headroomAlarms,
+  headroomEstimator,
   INITIAL_HEADROOM_STATE,
   type SwapPoint,
   updateHeadroom,
@@ -135,6 +136,7 @@ function headroom(partial: Partial<ContainerHeadroom>): ContainerHeadroom {
     growthBytesPerSecond: null,
     secondsLeft: null,
     atMemoryMax: true,
+    growing: false,
     ...partial,
   };
 }
@@ -177,4 +179,31 @@ Deno.test("containersAtRisk() looks ahead only within the horizon, and only at g
     headroom({ podUid: "high-but-steady", swapFullPercent: 90 }),
   ], 600);
   assert.deepEqual(at.map((c) => c.podUid), ["soon"]);
+});
+
+Deno.test("growthBytesPerSecond() never bridges a gap: sparse readings cannot prove growth", () => {
+  // What the agent saw on 6.12 (tests/vm): a reading 5.7 s before the thrash began (the pods
+  // are not walked on a calm node), then two one second apart. Projected full in 1.7 s.
+  const points: SwapPoint[] = [
+    { atMs: 0, swapBytes: 0 },
+    { atMs: 5_700, swapBytes: 20 * MiB },
+    { atMs: 6_700, swapBytes: 41 * MiB },
+  ];
+  assert.equal(growthBytesPerSecond(points), null);
+  // The same growth read every second for 4 s is projected.
+  const dense = [0, 1, 2, 3, 4].map((s) => ({ atMs: s * 1000, swapBytes: s * 5 * MiB }));
+  assert.ok(growthBytesPerSecond(dense)! > 4 * MiB);
+  // A slower poll allows wider readings: 5 s polls, growth read every 5 s for 20 s.
+  const slow = [0, 1, 2, 3, 4].map((s) => ({ atMs: s * 5000, swapBytes: s * 5 * MiB }));
+  assert.equal(growthBytesPerSecond(slow), null);
+  assert.ok(growthBytesPerSecond(slow, headroomEstimator(5_000))! > 0);
+});
+
+Deno.test("updateHeadroom() says which containers are growing, so the agent reads every tick", () => {
+  const first = updateHeadroom(INITIAL_HEADROOM_STATE, [pod(10 * MiB)], 4096 * MiB, 0);
+  assert.equal(first.containers[0]!.growing, false);
+  const grew = updateHeadroom(first.state, [pod(12 * MiB)], 4096 * MiB, 6_000);
+  assert.equal(grew.containers[0]!.growing, true, "even across a gap");
+  const flat = updateHeadroom(grew.state, [pod(12 * MiB)], 4096 * MiB, 7_000);
+  assert.equal(flat.containers[0]!.growing, false);
 });

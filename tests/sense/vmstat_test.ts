@@ -4,22 +4,26 @@ import { ParseError } from "../../src/sense/parse_error.ts";
 import { fixturePath, type Kernel, readFixture, type Snapshot } from "./helpers.ts";
 import { denoHostFs } from "../../src/sense/host_fs.ts";
 
-const EXPECTED: [Kernel, Snapshot, number, number][] = [
-  ["6.1.0-56-amd64", "idle", 0, 0],
-  ["6.1.0-56-amd64", "pressure", 50210, 85166],
-  ["6.1.0-56-amd64", "oom", 97322, 136379],
-  ["6.12.95+deb12-amd64", "idle", 0, 0],
-  ["6.12.95+deb12-amd64", "pressure", 77141, 112093],
-  ["6.12.95+deb12-amd64", "oom", 136226, 175268],
-  ["7.3.4+deb13-amd64", "idle", 0, 0],
-  ["7.3.4+deb13-amd64", "pressure", 72136, 107167],
-  ["7.3.4+deb13-amd64", "oom", 146458, 185521],
+const EXPECTED: [Kernel, Snapshot, number, number, number][] = [
+  ["6.1.0-56-amd64", "idle", 0, 0, 0],
+  ["6.1.0-56-amd64", "pressure", 50210, 85166, 0],
+  ["6.1.0-56-amd64", "oom", 97322, 136379, 2],
+  ["6.12.95+deb12-amd64", "idle", 0, 0, 0],
+  ["6.12.95+deb12-amd64", "pressure", 77141, 112093, 0],
+  ["6.12.95+deb12-amd64", "oom", 136226, 175268, 2],
+  ["7.3.4+deb13-amd64", "idle", 0, 0, 0],
+  ["7.3.4+deb13-amd64", "pressure", 72136, 107167, 0],
+  ["7.3.4+deb13-amd64", "oom", 146458, 185521, 2],
 ];
 
-Deno.test("parseVmstat() reads pswpin and pswpout from every captured kernel", async () => {
-  for (const [kernel, snapshot, swapInPages, swapOutPages] of EXPECTED) {
+Deno.test("parseVmstat() reads pswpin, pswpout and oom_kill from every captured kernel", async () => {
+  for (const [kernel, snapshot, swapInPages, swapOutPages, oomKills] of EXPECTED) {
     const text = await readFixture(kernel, snapshot, "proc/vmstat");
-    assert.deepEqual(parseVmstat(text), { swapInPages, swapOutPages }, `${kernel} ${snapshot}`);
+    assert.deepEqual(
+      parseVmstat(text),
+      { swapInPages, swapOutPages, oomKills },
+      `${kernel} ${snapshot}`,
+    );
   }
 });
 
@@ -28,16 +32,20 @@ Deno.test("readVmstat() reads <procRoot>/vmstat", async () => {
     denoHostFs,
     fixturePath("6.1.0-56-amd64", "pressure", "proc"),
   );
-  assert.deepEqual(counters, { swapInPages: 50210, swapOutPages: 85166 });
+  assert.deepEqual(counters, { swapInPages: 50210, swapOutPages: 85166, oomKills: 0 });
 });
 
 Deno.test("parseVmstat() finds keys by name, not nrswpin or a prefix match", () => {
   const text = "nrswpin 7\npswpin_zero 8\nnrswpout 9\npswpin 1\npswpout 2\n";
-  assert.deepEqual(parseVmstat(text), { swapInPages: 1, swapOutPages: 2 });
+  assert.deepEqual(parseVmstat(text), { swapInPages: 1, swapOutPages: 2, oomKills: null });
 });
 
 Deno.test("parseVmstat() reads keys on the first and last line without a newline", () => {
-  assert.deepEqual(parseVmstat("pswpin 3\npswpout 4"), { swapInPages: 3, swapOutPages: 4 });
+  assert.deepEqual(parseVmstat("pswpin 3\npswpout 4"), {
+    swapInPages: 3,
+    swapOutPages: 4,
+    oomKills: null,
+  });
 });
 
 Deno.test("parseVmstat() accepts counters above 2^53 with precision loss", () => {
