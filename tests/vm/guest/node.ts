@@ -261,6 +261,8 @@ if (scenario.agent) {
   const args = [
     "run",
     "-P=agent",
+    // As `deno task start` and the compiled binary run it.
+    "--v8-flags=--lite-mode",
     ...AGENT_DENO_FLAGS,
     "--cached-only",
     "src/main.ts",
