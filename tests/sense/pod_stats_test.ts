@@ -387,15 +387,17 @@ Deno.test("CgroupTree with cgroupSwapIo writes pswpin/pswpout that parseMemorySt
   assert.deepEqual(await read(), { swapInPages: 100, swapOutPages: 200 });
 });
 
-Deno.test("readPodStats({ memoryStat }) finds per-pod pswpin/pswpout on 7.3 and null on 6.12", async () => {
+Deno.test("readPodStats({ memoryStat }) takes pswpin/pswpout on 7.3 and anon refaults on 6.12", async () => {
   const on73 = await readPodStats(denoHostFs, fixturePod("7.3.4+deb13-amd64", "pressure"), {
     memoryStat: true,
   });
   assert.deepEqual(on73?.swapIo, { swapInPages: 68836, swapOutPages: 103863 });
+  assert.equal(on73?.swapIoSource, "pswpin/pswpout");
   const on612 = await readPodStats(denoHostFs, fixturePod("6.12.95+deb12-amd64", "pressure"), {
     memoryStat: true,
   });
-  assert.equal(on612?.swapIo, null);
+  assert.deepEqual(on612?.swapIo, { swapInPages: 77470, swapOutPages: 0 });
+  assert.equal(on612?.swapIoSource, "workingset_refault_anon");
   const without = await readPodStats(denoHostFs, fixturePod("7.3.4+deb13-amd64", "pressure"));
   assert.equal(without !== null && "swapIo" in without, false, "memory.stat not read by default");
 });
