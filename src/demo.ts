@@ -4,14 +4,13 @@
  * readable timeline. No root, no cluster, about 15 s.
  */
 import { createKubeClient } from "./act/kube_client.ts";
-import { staticTokenSource } from "./act/token_source.ts";
 import { Agent } from "./agent.ts";
 import { systemClock } from "./clock.ts";
 import { type Config, DEFAULTS } from "./config.ts";
 import { agentLogger, setupLogging } from "./observe/log.ts";
 import { denoHostFs } from "./sense/host_fs.ts";
 import { hostSensor } from "./sense/node_sensor.ts";
-import { makePod, startApiStandin } from "../tests/fakes/api_standin.ts";
+import { makePod, standinConnection, startApiStandin } from "../tests/fakes/api_standin.ts";
 import { CgroupTree, fakeContainerId, fakePodUid } from "../tests/fakes/cgroup_tree.ts";
 import { writeProc } from "../tests/fakes/proc_tree.ts";
 
@@ -88,14 +87,7 @@ async function demo(): Promise<void> {
   let swapIoPages = 1_000_000;
   let ratePagesPerSecond = 40;
   await writeProc(procRoot, { swapInPages: swapIoPages / 2, swapOutPages: swapIoPages / 2 });
-  const kube = createKubeClient({
-    server: api.url,
-    caPem: null,
-    insecureSkipTlsVerify: false,
-    clientCertPem: null,
-    clientKeyPem: null,
-    token: staticTokenSource("demo"),
-  });
+  const kube = createKubeClient(standinConnection(api, "demo"));
   const agent = new Agent(config, {
     sensor: hostSensor(denoHostFs, config.procRoot, config.cgroupRoot),
     clock: systemClock,

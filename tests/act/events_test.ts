@@ -9,10 +9,14 @@ import {
   truncateUtf8,
 } from "../../src/act/events.ts";
 import { createKubeClient, type KubeClient } from "../../src/act/kube_client.ts";
-import { staticTokenSource } from "../../src/act/token_source.ts";
 import { DEFAULTS } from "../../src/config.ts";
 import { agentLogger } from "../../src/observe/log.ts";
-import { type ApiStandin, makePod, startApiStandin } from "../fakes/api_standin.ts";
+import {
+  type ApiStandin,
+  makePod,
+  standinConnection,
+  startApiStandin,
+} from "../fakes/api_standin.ts";
 import { FakeClock } from "../fakes/fake_clock.ts";
 import { candidate, observation, podMeta, podStats } from "../observe/helpers.ts";
 
@@ -55,14 +59,7 @@ async function withStandin(fn: (api: ApiStandin, kube: KubeClient) => Promise<vo
     token: "t",
     pods: [makePod({ name: "db-0", namespace: "shop", uid: VICTIM_UID, nodeName: "node-a" })],
   });
-  const kube = createKubeClient({
-    server: api.url,
-    caPem: null,
-    insecureSkipTlsVerify: false,
-    clientCertPem: null,
-    clientKeyPem: null,
-    token: staticTokenSource("t"),
-  });
+  const kube = createKubeClient(standinConnection(api, "t"));
   try {
     await fn(api, kube);
   } finally {

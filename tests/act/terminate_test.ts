@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { createKubeClient } from "../../src/act/kube_client.ts";
-import { staticTokenSource } from "../../src/act/token_source.ts";
 import { terminate } from "../../src/act/terminate.ts";
 import type { Candidate } from "../../src/decide/select.ts";
 import { denoHostFs } from "../../src/sense/host_fs.ts";
 import { hostSensor } from "../../src/sense/node_sensor.ts";
-import { makePod, startApiStandin } from "../fakes/api_standin.ts";
+import { makePod, standinConnection, startApiStandin } from "../fakes/api_standin.ts";
 
 const UID = "7d4c2b1a-93e5-4f60-8a1b-2c3d4e5f6a7b";
 
@@ -16,14 +15,7 @@ async function setup(swapText: string | null) {
     tls: false,
     pods: [makePod({ name: "db-0", uid: UID, nodeName: "node-a" })],
   });
-  const kube = createKubeClient({
-    server: api.url,
-    caPem: null,
-    insecureSkipTlsVerify: false,
-    clientCertPem: null,
-    clientKeyPem: null,
-    token: staticTokenSource("t"),
-  });
+  const kube = createKubeClient(standinConnection(api, "t"));
   const victim: Candidate = {
     stats: {
       uid: UID,

@@ -36,6 +36,7 @@
  * ```
  */
 import type { EventsV1Event, V1Pod, V1Status } from "@kubernetes/client-node";
+import type { KubeConnection } from "../../src/act/kube_client.ts";
 
 /** One request as the stand-in received it. */
 export interface RecordedRequest {
@@ -842,4 +843,19 @@ export async function makeUnrelatedCaPem(): Promise<string> {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/** How a client reaches this stand-in: its URL and CA, and a static bearer token. */
+export function standinConnection(
+  api: Pick<ApiStandin, "url" | "caPem">,
+  token: string | null = null,
+): KubeConnection {
+  return {
+    server: api.url,
+    caPem: api.caPem,
+    insecureSkipTlsVerify: false,
+    clientCertPem: null,
+    clientKeyPem: null,
+    token: token === null ? null : { get: () => Promise.resolve(token), invalidate() {} },
+  };
 }
