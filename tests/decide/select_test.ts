@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import type { PodMeta } from "../../src/decide/pod_meta.ts";
+import type { PodStats } from "../../src/sense/pod_stats.ts";
+import { podMeta, podStats } from "../fakes/pod_records.ts";
 import {
   candidateName,
   DEFAULT_EXCLUSIONS,
@@ -9,37 +11,9 @@ import {
   preselect,
   selectVictims,
 } from "../../src/decide/select.ts";
-import type { PodStats } from "../../src/sense/pod_stats.ts";
 
-function stats(uid: string, swapCurrentBytes: number, fullAvg10Percent: number): PodStats {
-  return {
-    uid,
-    cgroupPath: `/cg/pod${uid}`,
-    qosClass: "burstable",
-    swapCurrentBytes,
-    memoryCurrentBytes: 64 << 20,
-    memoryMaxBytes: 64 << 20,
-    fullAvg10Percent,
-    someAvg10Percent: fullAvg10Percent,
-    oomKillCount: 0,
-    containers: [],
-  };
-}
-
-function meta(uid: string, name: string, extra: Partial<PodMeta> = {}): PodMeta {
-  return {
-    uid,
-    namespace: "default",
-    name,
-    nodeName: "node-a",
-    terminating: false,
-    mirrorOfUid: null,
-    priority: null,
-    terminationGracePeriodSeconds: 30,
-    annotations: {},
-    ...extra,
-  };
-}
+const stats = (uid: string, swapBytes: number, full: number) => podStats(uid, swapBytes, full);
+const meta = podMeta;
 
 const names = (selection: { ranked: readonly { pod: PodMeta | null }[] }) =>
   selection.ranked.map((c) => c.pod?.name);

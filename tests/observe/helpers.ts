@@ -1,4 +1,5 @@
 /** Builders of tick reports for the observe/ tests. */
+import * as records from "../fakes/pod_records.ts";
 import type { TickReport } from "../../src/agent.ts";
 import type { Outcome } from "../../src/act/terminate.ts";
 import type { PodMeta } from "../../src/decide/pod_meta.ts";
@@ -53,17 +54,7 @@ export function podStats(
 }
 
 export function podMeta(uid: string, namespace: string, name: string): PodMeta {
-  return {
-    uid,
-    namespace,
-    name,
-    nodeName: "node-a",
-    terminating: false,
-    mirrorOfUid: null,
-    priority: null,
-    terminationGracePeriodSeconds: 30,
-    annotations: {},
-  };
+  return records.podMeta(uid, name, { namespace });
 }
 
 export function candidate(stats: PodStats, pod: PodMeta | null = null): Candidate {
