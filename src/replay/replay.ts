@@ -92,7 +92,7 @@ export async function replay(trace: Trace, config: Config, log: Logger): Promise
       return Promise.resolve({ kind: "evicted", code: 201 });
     },
     createEvent: () => Promise.resolve({ kind: "created", code: 201 }),
-  } as KubeApi;
+  };
 
   const agent = new Agent({ ...config, dryRun: false }, { sensor, clock, kube, log });
   const actions: ReplayAction[] = [];
