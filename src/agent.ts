@@ -342,10 +342,13 @@ export class Agent {
 
     // … or the node thrashing for the whole window.
     if (observation.phase !== "sustained") return null;
+    // Attribution ranks the candidates; it waives the PSI gate only when asked to.
     const options: PreselectOptions = swapIoRates
       ? {
         swapIoRates,
-        attributionFloorPagesPerSecond: config.swapIoThresholdPagesPerSecond,
+        ...(config.swapIoAttributionQualifies
+          ? { attributionFloorPagesPerSecond: config.swapIoThresholdPagesPerSecond }
+          : {}),
       }
       : {};
     const preselected = preselect(pods, config.psiThresholdPercent, options);

@@ -89,6 +89,15 @@ const FLAGS: readonly FlagSpec[] = [
     defaultText: String(DEFAULTS.dryRun),
   },
   {
+    name: "swap-io-attribution-qualifies",
+    kind: "boolean",
+    help: "swap-io trigger: a pod whose own swap I/O is above --swap-io-threshold is a " +
+      "candidate even below --psi-threshold. Risky: a server that swaps steadily while mostly " +
+      "running (a warm buffer pool, low full PSI) is deleted although the kernel would let it " +
+      "live. Off: its own swap I/O only ranks the candidates that pass the PSI gate",
+    defaultText: String(DEFAULTS.swapIoAttributionQualifies),
+  },
+  {
     name: "headroom-trigger",
     kind: "boolean",
     help: "act on a pod whose container is projected to fill its swap limit (and be " +
@@ -334,6 +343,10 @@ export function parseCli(args: readonly string[], env: CliEnv): CliResult {
     reportIntervalMs: duration("report-interval", DEFAULTS.reportIntervalMs),
     logFormat: choice<"json" | "text">("log-format", DEFAULTS.logFormat),
     logLevel: choice<LogLevel>("log-level", DEFAULTS.logLevel),
+    swapIoAttributionQualifies: boolean(
+      "swap-io-attribution-qualifies",
+      DEFAULTS.swapIoAttributionQualifies,
+    ),
     headroomTrigger: boolean("headroom-trigger", DEFAULTS.headroomTrigger),
     headroomMarginMs: duration("headroom-margin", DEFAULTS.headroomMarginMs),
     swapFullPercent: number("swap-full-percent", DEFAULTS.swapFullPercent),

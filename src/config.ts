@@ -26,6 +26,11 @@ export interface Config {
   readonly reportIntervalMs: number;
   readonly logFormat: "json" | "text";
   readonly logLevel: LogLevel;
+  /**
+   * Swap-io trigger: a pod whose own swap I/O exceeds the threshold qualifies below the PSI
+   * threshold (opt-in; by default attribution only ranks the pods that pass the PSI gate).
+   */
+  readonly swapIoAttributionQualifies: boolean;
   /** Per-container swap-headroom trigger on/off. */
   readonly headroomTrigger: boolean;
   /** Act when a container's projected time to swap exhaustion < grace period + this, ms. */
@@ -79,6 +84,7 @@ export const DEFAULTS = {
   reportIntervalMs: 60_000,
   logFormat: "json",
   logLevel: "info",
+  swapIoAttributionQualifies: false,
   headroomTrigger: true,
   headroomMarginMs: 10_000,
   swapFullPercent: 95,
