@@ -171,7 +171,7 @@ export class Agent {
   constructor(config: Config, deps: AgentDeps) {
     this.#config = config;
     this.#deps = deps;
-    this.#estimator = headroomEstimator(config.pollIntervalMs);
+    this.#estimator = headroomEstimator(config.pollIntervalMs, config.headroomEstimator);
   }
 
   /** Runs ticks every poll interval until `signal` aborts. */
@@ -668,7 +668,11 @@ export class Agent {
     const message = alarm.reason === "swap-full"
       ? "Container {container} of {victim} at memory.max with {swapFullPercent}% of its swap " +
         "limit in use"
-      : "Container {container} of {victim} fills its swap limit in {secondsLeft} s " +
+      : c.plateauBytes === null
+      ? "Container {container} of {victim} fills its swap limit in {secondsLeft} s " +
+        "(needs {neededSeconds} s: grace period + margin)"
+      : "Container {container} of {victim} fills its swap limit in {secondsLeft} s on a " +
+        "slowing curve that levels off at {plateauBytes} bytes, above the limit " +
         "(needs {neededSeconds} s: grace period + margin)";
     return {
       message,
@@ -684,6 +688,7 @@ export class Agent {
           ? null
           : Math.round(c.growthBytesPerSecond),
         secondsLeft: c.secondsLeft === null ? null : Math.round(c.secondsLeft * 10) / 10,
+        plateauBytes: c.plateauBytes === null ? null : Math.round(c.plateauBytes),
         neededSeconds: alarm.neededSeconds,
         atMemoryMax: c.atMemoryMax,
         fullAvg10Percent: victim.stats.fullAvg10Percent,

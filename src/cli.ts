@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { type Config, DEFAULTS, type LogLevel } from "./config.ts";
+import type { HeadroomModel } from "./decide/headroom.ts";
 import { formatDuration, parseDuration } from "./duration.ts";
 import { parseListenAddress } from "./observe/listen_address.ts";
 
@@ -103,6 +104,16 @@ const FLAGS: readonly FlagSpec[] = [
     help: "act on a pod whose container is projected to fill its swap limit (and be " +
       "OOM-killed) within its grace period plus --headroom-margin",
     defaultText: String(DEFAULTS.headroomTrigger),
+  },
+  {
+    name: "headroom-estimator",
+    kind: "enum",
+    choices: ["plateau", "linear"],
+    help: "how the headroom trigger projects swap growth: plateau follows growth that slows " +
+      "down to where it levels off (a server warming up) and acts only when that is above the " +
+      "limit; linear projects every sustained growth in a straight line (the first version, " +
+      "for comparison in replay)",
+    defaultText: DEFAULTS.headroomEstimator,
   },
   {
     name: "headroom-margin",
@@ -348,6 +359,7 @@ export function parseCli(args: readonly string[], env: CliEnv): CliResult {
       DEFAULTS.swapIoAttributionQualifies,
     ),
     headroomTrigger: boolean("headroom-trigger", DEFAULTS.headroomTrigger),
+    headroomEstimator: choice<HeadroomModel>("headroom-estimator", DEFAULTS.headroomEstimator),
     headroomMarginMs: duration("headroom-margin", DEFAULTS.headroomMarginMs),
     swapFullPercent: number("swap-full-percent", DEFAULTS.swapFullPercent),
     nodeSwapFreePercent: number("node-swap-free-percent", DEFAULTS.nodeSwapFreePercent),

@@ -33,6 +33,8 @@ export interface Config {
   readonly swapIoAttributionQualifies: boolean;
   /** Per-container swap-headroom trigger on/off. */
   readonly headroomTrigger: boolean;
+  /** How the headroom trigger projects swap growth (decide/headroom.ts). */
+  readonly headroomEstimator: "plateau" | "linear";
   /** Act when a container's projected time to swap exhaustion < grace period + this, ms. */
   readonly headroomMarginMs: number;
   /** Act when a container at memory.max has swap at or above this share of its limit, percent. */
@@ -86,6 +88,7 @@ export const DEFAULTS = {
   logLevel: "info",
   swapIoAttributionQualifies: false,
   headroomTrigger: true,
+  headroomEstimator: "plateau",
   headroomMarginMs: 10_000,
   swapFullPercent: 95,
   nodeSwapFreePercent: 5,

@@ -86,8 +86,9 @@ Deno.test("growthBytesPerSecond() takes the slower of the run's slope and its la
 Deno.test("updateHeadroom() on the MariaDB figures: 2.6 MB/s into a 256M limit", () => {
   const rate = 2.6e6;
   const estimates = run(60, (s) => s * rate);
-  for (const e of estimates.slice(0, 4)) assert.equal(e.secondsLeft, null, "4 s of growth first");
-  assert.notEqual(estimates[4]!.secondsLeft, null);
+  for (const e of estimates.slice(0, 7)) assert.equal(e.secondsLeft, null, "7 s of growth first");
+  assert.notEqual(estimates[7]!.secondsLeft, null);
+  assert.equal(estimates[40]!.plateauBytes, null, "steady growth is not slowing down");
   const at40 = estimates[40]!;
   assert.ok(Math.abs(at40.growthBytesPerSecond! - rate) < 1, String(at40.growthBytesPerSecond));
   const expectedLeft = (256 * MiB - 40 * rate) / rate;
@@ -134,6 +135,7 @@ function headroom(partial: Partial<ContainerHeadroom>): ContainerHeadroom {
     limitSource: "memory.swap.max",
     swapFullPercent: 10,
     growthBytesPerSecond: null,
+    plateauBytes: null,
     secondsLeft: null,
     atMemoryMax: true,
     growing: false,

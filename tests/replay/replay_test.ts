@@ -16,7 +16,7 @@ async function fixture(name: string) {
   return parseTrace(await Deno.readTextFile(path), name);
 }
 
-Deno.test("replay() of the 6.12 leak trace: the headroom trigger acts ≥ 8 s before the kernel's kill", async () => {
+Deno.test("replay() of the 6.12 leak trace: the headroom trigger acts ≥ 5 s before the kernel's kill", async () => {
   const result = await replay(await fixture("6.12-leak.jsonl"), config(), silent);
   assert.equal(result.recordedOomKills.length, 1);
   const kill = result.recordedOomKills[0]!;
@@ -25,8 +25,10 @@ Deno.test("replay() of the 6.12 leak trace: the headroom trigger acts ≥ 8 s be
   assert.equal(action.trigger, "headroom");
   assert.equal(action.victim, "vm/leaker");
   const leadSeconds = (kill.tMs - action.tMs) / 1000;
-  // 9.0 s measured; the VM workload's clean shutdown takes 2 s.
-  assert.ok(leadSeconds >= 8, `lead ${leadSeconds} s`);
+  // 6.0 s measured (9.0 s with the first version's 4 s of growth; the plateau model waits
+  // for 7 s, so a 5 s ramp that stops is not taken for a leak); the VM workload's clean
+  // shutdown takes 2 s.
+  assert.ok(leadSeconds >= 5, `lead ${leadSeconds} s`);
   assert.match(action.evidence, /limit from memory\.swap\.max/);
 });
 
