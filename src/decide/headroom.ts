@@ -360,11 +360,6 @@ function mean(values: readonly number[]): number {
   return values.reduce((sum, v) => sum + v, 0) / values.length;
 }
 
-function isGrowthInterval(from: SwapPoint, to: SwapPoint, settings: HeadroomSettings): boolean {
-  return to.atMs - from.atMs <= settings.maxIntervalMs &&
-    intervalRate(from, to) >= settings.minGrowthBytesPerSecond;
-}
-
 function intervalRate(from: SwapPoint, to: SwapPoint): number {
   return (to.swapBytes - from.swapBytes) / ((to.atMs - from.atMs) / 1000);
 }

@@ -12,6 +12,7 @@ import { buildDisk, buildInitramfs } from "./image.ts";
 import { type GuestResult, type Scenario, SCENARIOS } from "./scenarios.ts";
 import { boot, type BootOutcome } from "./vm.ts";
 import { exists, log, sh, which } from "./util.ts";
+import { buildServersDisk } from "./servers.ts";
 
 const REPO = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 const CACHE = `${REPO}/.cache/vm`;
@@ -123,12 +124,33 @@ interface Row {
   agentTrigger: string | null;
   /** The agent's log lines about decisions and errors. */
   agentDecisionLines: readonly string[];
+  /** Peak `memory.swap.current` of the pressure pod's container and its limit, MiB (trace). */
+  swapPeak: { peakMiB: number; limitMiB: number; endMiB: number } | null;
+}
+
+/** The pressure pod's container swap over the sampler's trace: peak, limit, last, MiB. */
+async function swapPeakOf(tracePath: string, podName: string): Promise<Row["swapPeak"]> {
+  let peak = 0;
+  let end = 0;
+  let limit = 0;
+  for (const line of (await Deno.readTextFile(tracePath)).split("\n")) {
+    if (!line.trim()) continue;
+    const rec = JSON.parse(line);
+    const c = rec.pods?.find((p: { name: string }) => p.name === podName)?.containers?.[0];
+    if (!c || typeof c.swapCurrent !== "number") continue;
+    peak = Math.max(peak, c.swapCurrent);
+    end = c.swapCurrent;
+    if (typeof c.swapMax === "number") limit = c.swapMax;
+  }
+  const mib = (b: number) => Math.round(b / 2 ** 20);
+  return { peakMiB: mib(peak), limitMiB: mib(limit), endMiB: mib(end) };
 }
 
 const EXPECTED_TEXT: Record<Scenario["expect"], string> = {
   "graceful-termination": "pressure pod SIGTERM, clean exit, no oom_kill",
   "nobody-deleted": "nobody deleted, no oom_kill",
   "kernel-oom-kill": "kernel OOM-kills the pod",
+  "not-oom-killed": "no oom_kill; if deleted, a clean shutdown",
   "trace-only": "runs (trace recorded)",
 };
 
@@ -193,12 +215,16 @@ function evaluate(s: Scenario, r: GuestResult, row: Row) {
   if (kernelKilled) {
     parts.push(`kernel OOM kill${ex ? ` at ${round1((ex.atMs - start) / 1000)} s` : ""}`);
   }
-  if (ex) {
+  if (pressure.teardown) parts.push("alive at the end (stopped by the driver)");
+  else if (ex) {
     if (clean) parts.push("clean exit");
     else if (ex.signal) parts.push(`died by ${ex.signal}`);
     else parts.push(`exit ${ex.code} (${pressure.marker.split(" ")[0] || "no marker"})`);
-  } else if (pressure.teardown) parts.push("still running at the end");
+  }
   if (bystandersDeleted) parts.push(`${bystandersDeleted} bystander(s) deleted`);
+  if (s.pods.some((p) => p.server) && ex && !pressure.teardown) {
+    parts.push(`server log: ${pressure.marker}`);
+  }
   if (s.agent && r.agentExit) parts.push(`agent exited ${r.agentExit.code}`);
   row.observed = parts.join(", ");
   let pass: boolean;
@@ -209,6 +235,12 @@ function evaluate(s: Scenario, r: GuestResult, row: Row) {
       break;
     case "nobody-deleted":
       pass = anyDeleted === 0 && row.oomKills === 0;
+      // A real server must also still be serving at the end (it lived the whole run).
+      if (s.pods.some((p) => p.server)) pass &&= pressure.teardown;
+      break;
+    case "not-oom-killed":
+      pass = row.oomKills === 0 && bystandersDeleted === 0 &&
+        (pressure.sigtermAtMs === null || (clean && pressure.sigkillAtMs === null));
       break;
     case "kernel-oom-kill":
       pass = kernelKilled && anyDeleted === 0;
@@ -232,11 +264,17 @@ await Deno.mkdir(`${CACHE}/build`, { recursive: true });
 const agentAvailable = await exists(`${REPO}/src/main.ts`);
 if (!agentAvailable) log("src/main.ts does not exist yet: agent scenarios are reported NOT RUN");
 const disk = await buildDisk(CACHE);
+const serversDisk = scenarios.some((s) => s.pods.some((p) => p.server))
+  ? await buildServersDisk(CACHE)
+  : undefined;
+/** A default run boots a scenario only on its default kernels; a named one on every kernel. */
+const onKernel = (s: Scenario, label: string) =>
+  scenarioArg !== "" || !s.defaultKernels || s.defaultKernels.includes(label);
 const rows: Row[] = [];
 for (const spec of kernels) {
   const k = await fetchKernel(CACHE, spec);
   const initramfs = await buildInitramfs(CACHE, k);
-  for (const s of scenarios) {
+  for (const s of scenarios.filter((s) => onKernel(s, k.label))) {
     const row: Row = {
       kernel: k.label,
       kernelRelease: k.release,
@@ -258,6 +296,7 @@ for (const spec of kernels) {
       runDir: `${CACHE}/runs/${k.label}-${s.name}`,
       agentDecisionLines: [],
       agentTrigger: null,
+      swapPeak: null,
     };
     rows.push(row);
     await Deno.remove(row.runDir, { recursive: true }).catch(() => {});
@@ -278,8 +317,12 @@ for (const spec of kernels) {
         scenario: s.name,
         trace,
         runDir: `${CACHE}/runs/${k.label}-${s.name}`,
-        timeoutSeconds: s.maxSeconds + (s.agent ? 240 : 90),
+        timeoutSeconds: s.maxSeconds + (s.agent ? 240 : 90) +
+          (s.pods.some((p) => p.server) ? 420 : 0),
         agentDenoFlags: s.agent ? agentDenoFlags : "",
+        ...(s.memMiB ? { memMiB: s.memMiB } : {}),
+        ...(s.swapSize ? { swapSize: s.swapSize } : {}),
+        ...(s.pods.some((p) => p.server) && serversDisk ? { serversDisk } : {}),
       });
       row.wallSeconds = round1(row.wallSeconds + out.wallSeconds);
       if (out.oops) {
@@ -309,6 +352,22 @@ for (const spec of kernels) {
         );
       }
       if (out.oops) row.notes.push("guest oops during the run");
+      if (s.record && (await exists(`${out.outDir}/record.jsonl`))) {
+        const dir = `${CACHE}/traces`;
+        await Deno.mkdir(dir, { recursive: true });
+        const name = `${k.label}-${s.name}.record.jsonl`;
+        await Deno.copyFile(`${out.outDir}/record.jsonl`, `${dir}/${name}`);
+        row.notes.push(`recorded trace (kube-soomkiller record): .cache/vm/traces/${name}`);
+      }
+      for (const p of out.result.pods) {
+        for (const l of p.serverLines ?? []) row.notes.push(`${p.name} ${l.slice(0, 160)}`);
+      }
+      const pressure = out.result.pods.find((p) => p.role === "pressure");
+      if (pressure && (await exists(`${out.outDir}/trace.jsonl`))) {
+        row.swapPeak = await swapPeakOf(`${out.outDir}/trace.jsonl`, pressure.name).catch(() =>
+          null
+        );
+      }
       if (trace && (await exists(`${out.outDir}/trace.jsonl`))) {
         const dir = saveTraces ? TRACES : `${CACHE}/traces`;
         await Deno.mkdir(dir, { recursive: true });
@@ -335,6 +394,10 @@ const cols: [string, (r: Row) => string][] = [
     (r) => (r.shutdownCompleted === null ? "-" : r.shutdownCompleted ? "yes" : "NO"),
   ],
   ["oom_kill", (r) => fmt(r.oomKills)],
+  [
+    "swap peak/limit MiB",
+    (r) => (r.swapPeak ? `${r.swapPeak.peakMiB}/${r.swapPeak.limitMiB}` : "-"),
+  ],
   ["wrong victims", (r) => fmt(r.wrongVictims)],
   ["false kills", (r) => fmt(r.falseKills)],
   ["observed", (r) => r.observed],

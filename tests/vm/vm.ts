@@ -14,6 +14,10 @@ export interface BootOptions {
   /** Hard limit for one boot, seconds. */
   readonly timeoutSeconds: number;
   readonly memMiB?: number;
+  /** zram swap size, e.g. "512M". */
+  readonly swapSize?: string;
+  /** The real servers' root disk (mounted at /srv in the guest). */
+  readonly serversDisk?: string;
   /** Diagnostic: extra deno flags for the agent ("+"-separated, no spaces). */
   readonly agentDenoFlags?: string;
 }
@@ -44,6 +48,7 @@ export async function boot(o: BootOptions): Promise<BootOutcome> {
     f.close();
   }
   const append = `${KERNEL_CMDLINE} e2e.scenario=${o.scenario} e2e.trace=${o.trace ? 1 : 0}` +
+    (o.swapSize ? ` e2e.swap=${o.swapSize}` : "") +
     (o.agentDenoFlags ? ` e2e.agentflags=${o.agentDenoFlags}` : "");
   const args = [
     "-accel",
@@ -72,6 +77,7 @@ export async function boot(o: BootOptions): Promise<BootOutcome> {
     `file=${o.disk},if=virtio,format=raw,snapshot=on`,
     "-drive",
     `file=${outImg},if=virtio,format=raw`,
+    ...(o.serversDisk ? ["-drive", `file=${o.serversDisk},if=virtio,format=raw,snapshot=on`] : []),
   ];
   await Deno.writeTextFile(
     `${o.runDir}/qemu.cmdline`,

@@ -3,6 +3,8 @@
  * Built on the host with `gcc -static -O2`. Modes:
  *   thrash  --mb M [--duration S]        working set of M MiB, rewritten cyclically
  *   leak    --start-mb M --rate-mb R     grows R MiB/s (touched once) + 8 MiB hot set
+ *           [--step-mb N --step-s P]     … or N MiB at once every P s, paused between
+ *           [--grow-s G]                 stops growing after G s (a ramp), then holds
  *   burst   --mb B --burst-mb X --burst-at S --burst-s T --duration S
  *                                        B MiB hot; at S s one excursion of X MiB for
  *                                        T s, freed again; quiet afterwards
@@ -108,7 +110,7 @@ int main(int argc, char **argv) {
   clock_gettime(CLOCK_MONOTONIC, &t0);
   const char *mode = "idle", *cg = NULL;
   long mb = 64, duration = 0, start_mb = 16, rate_mb = 4, burst_mb = 100, burst_at = 3,
-       burst_s = 3;
+       burst_s = 3, step_mb = 0, step_s = 3, grow_s = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const char *k = argv[i], *v = argv[i + 1];
     if (!strcmp(k, "--mode")) mode = v;
@@ -122,6 +124,9 @@ int main(int argc, char **argv) {
     else if (!strcmp(k, "--burst-mb")) burst_mb = atol(v);
     else if (!strcmp(k, "--burst-at")) burst_at = atol(v);
     else if (!strcmp(k, "--burst-s")) burst_s = atol(v);
+    else if (!strcmp(k, "--step-mb")) step_mb = atol(v);
+    else if (!strcmp(k, "--step-s")) step_s = atol(v);
+    else if (!strcmp(k, "--grow-s")) grow_s = atol(v);
     else {
       fprintf(stderr, "workload: unknown flag %s\n", k);
       return 2;
@@ -167,12 +172,17 @@ int main(int argc, char **argv) {
       touch(q, (size_t)(start_mb - 8) * MIB);
       total = start_mb;
     }
-    long step_ms = rate_mb > 0 ? 1000 / rate_mb : 1000;
+    /* Steady: 1 MiB every 1/R s. Stepped: N MiB at once every P s. */
+    long chunk_mb = step_mb > 0 ? step_mb : 1;
+    long step_ms = step_mb > 0 ? step_s * 1000L : (rate_mb > 0 ? 1000 / rate_mb : 1000);
+    long grow_until = grow_s > 0 ? now_ms() + grow_s * 1000L : -1;
     long next = now_ms();
     while (!term_requested && (deadline < 0 || now_ms() < deadline)) {
-      char *q = alloc(MIB);
-      touch(q, MIB);
-      total++;
+      if (grow_until < 0 || now_ms() < grow_until) {
+        char *q = alloc((size_t)chunk_mb * MIB);
+        touch(q, (size_t)chunk_mb * MIB);
+        total += chunk_mb;
+      }
       touch(hot, hot_bytes);
       next += step_ms;
       long d = next - now_ms();

@@ -39,6 +39,11 @@ mkswap /dev/zram0 >/dev/null && swapon /dev/zram0 || echo "@@E2E@@ swap failed"
 for i in 1 2 3 4 5 6 7 8 9 10; do [ -e /dev/vda ] && break; sleep 0.2; done
 mount -t ext4 /dev/vda /disk || echo "@@E2E@@ mount /dev/vda failed"
 
+# the real servers' root (third disk, when the scenario has one; snapshot=on as well)
+if [ -e /dev/vdc ]; then
+  mkdir -p /srv && mount -t ext4 /dev/vdc /srv || echo "@@E2E@@ mount /dev/vdc failed"
+fi
+
 # the host view the agent's permission set allows
 mkdir -p /host/proc /host/sys/fs/cgroup
 mount --bind /proc /host/proc

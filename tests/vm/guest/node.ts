@@ -14,6 +14,14 @@ import {
   type PodSpec,
 } from "../scenarios.ts";
 import { ApiStandin, type StandinPod } from "./standin.ts";
+import {
+  preloadPrograms,
+  prepareRoot,
+  readLog,
+  SERVER_KINDS,
+  spawnInRoot,
+  waitForLog,
+} from "./servers.ts";
 
 const arg = (name: string, def: string): string => {
   const i = Deno.args.indexOf(`--${name}`);
@@ -110,6 +118,15 @@ enableControllers(CG);
 Deno.mkdirSync(BURSTABLE, { recursive: true });
 enableControllers(KUBEPODS);
 enableControllers(BURSTABLE);
+const hasServers = scenario.pods.some((p) => p.server);
+/** Unlimited cgroups outside the pods: the benchmarks, and the servers' restart check. */
+const BENCH_CG = `${CG}/bench`;
+const RESTART_CG = `${CG}/restart`;
+if (hasServers) {
+  prepareRoot();
+  Deno.mkdirSync(BENCH_CG, { recursive: true });
+  Deno.mkdirSync(RESTART_CG, { recursive: true });
+}
 
 function hex(n: number): string {
   const b = crypto.getRandomValues(new Uint8Array(n));
@@ -124,7 +141,12 @@ interface LivePod {
   limitBytes: number;
   swapMaxBytes: number;
   marker: string;
+  /** A server's verdict from its own logs (restart check). */
+  serverVerdict?: string;
+  serverLines?: string[];
   child: Deno.ChildProcess | null;
+  /** A server's benchmark client (outside the pod). */
+  bench: Deno.ChildProcess | null;
   startedAtMs: number | null;
   exit: { atMs: number; code: number; signal: string | null } | null;
   teardown: boolean;
@@ -138,7 +160,9 @@ for (const spec of scenario.pods) {
   const ctrDir = `${podDir}/cri-containerd-${cid}.scope`;
   const limitBytes = spec.limitMiB * 1024 * 1024;
   // LimitedSwap: container memory request / node memory capacity × swap available
-  const swapMaxBytes = Math.floor((spec.requestMiB * 1024 * 1024) / memTotalBytes * swapTotalBytes);
+  const swapMaxBytes = spec.swapMaxMiB !== undefined
+    ? spec.swapMaxMiB * 1024 * 1024
+    : Math.floor((spec.requestMiB * 1024 * 1024) / memTotalBytes * swapTotalBytes);
   Deno.mkdirSync(podDir);
   write(`${podDir}/memory.max`, String(limitBytes));
   enableControllers(podDir);
@@ -159,6 +183,7 @@ for (const spec of scenario.pods) {
     sigtermAtMs: null,
     sigkillAtMs: null,
     gone: false,
+    ...(spec.server ? { stopSignal: SERVER_KINDS[spec.server.kind].stopSignal } : {}),
   };
   pods.push({
     spec,
@@ -169,6 +194,7 @@ for (const spec of scenario.pods) {
     swapMaxBytes,
     marker: `/run/e2e/${spec.name}.marker`,
     child: null,
+    bench: null,
     startedAtMs: null,
     exit: null,
     teardown: false,
@@ -317,10 +343,12 @@ const agentReadyMs = agentFirstLineAt !== null ? Math.round(agentFirstLineAt - a
 // Read the binary once outside the pod cgroups: its page cache is charged to the root
 // cgroup, so the pod's reclaim cannot evict the program text (livelock instead of OOM).
 await Deno.readFile(WORKLOAD);
+if (hasServers) say(`preloaded ${(preloadPrograms() / 2 ** 20).toFixed(1)} MiB of server programs`);
 
 function startPod(p: LivePod) {
   p.startedAtMs = Math.round(now());
   p.sp.startedAt = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  if (p.spec.server) return startServer(p);
   p.child = new Deno.Command(WORKLOAD, {
     args: ["--cgroup", p.ctrDir, "--marker", p.marker, ...p.spec.workload],
     stdin: "null",
@@ -336,6 +364,68 @@ function startPod(p: LivePod) {
       }`,
     );
   });
+}
+
+function watchExit(p: LivePod) {
+  p.child!.status.then((s) => {
+    p.exit = { atMs: Math.round(now()), code: s.code, signal: s.signal };
+    say(`${p.spec.name} exited code=${s.code} signal=${s.signal}`);
+  });
+}
+
+/** A real server as the container's init process; its benchmark starts once it is ready. */
+function startServer(p: LivePod) {
+  const kind = SERVER_KINDS[p.spec.server!.kind];
+  const logPath = `${OUT}/${p.spec.name}-server.log`;
+  p.child = spawnInRoot(kind.command, p.ctrDir, logPath);
+  p.sp.mainPid = p.child.pid;
+  say(`started ${p.spec.name} pid=${p.child.pid}: ${kind.command.join(" ")}`);
+  watchExit(p);
+  (async () => {
+    if (!(await waitForLog(logPath, kind.ready, 120_000))) {
+      errors.push(`${p.spec.name} did not become ready in 120 s`);
+      return;
+    }
+    if (p.exit !== null) return;
+    const argv = kind.bench(p.spec.server!, scenario!.maxSeconds);
+    p.bench = spawnInRoot(argv, BENCH_CG, `${OUT}/${p.spec.name}-bench.log`);
+    say(`${p.spec.name} ready at t=${(now() / 1000).toFixed(1)}s; benchmark: ${argv.join(" ")}`);
+  })();
+}
+
+/**
+ * After the scenario: start the server once more outside any limit and let its own log
+ * say whether it had stopped cleanly; then stop it with its stop signal.
+ */
+async function restartCheck(p: LivePod): Promise<void> {
+  const kind = SERVER_KINDS[p.spec.server!.kind];
+  const firstLog = `${OUT}/${p.spec.name}-server.log`;
+  const restartLog = `${OUT}/${p.spec.name}-restart.log`;
+  const child = spawnInRoot(kind.command, RESTART_CG, restartLog);
+  const ready = await waitForLog(restartLog, kind.ready, 180_000);
+  try {
+    child.kill(kind.stopSignal);
+  } catch { /* exited */ }
+  const stopped = await Promise.race([child.status, sleep(60_000).then(() => null)]);
+  if (stopped === null) child.kill("SIGKILL");
+  const first = readLog(firstLog);
+  const restart = readLog(restartLog);
+  p.serverVerdict = kind.verdict(first, restart) + (ready ? "" : "; restart not ready in 180 s");
+  p.serverLines = [
+    ...first.split("\n").filter((l) => kind.telling.test(l)).slice(-12).map((l) => `run: ${l}`),
+    ...restart.split("\n").filter((l) => kind.telling.test(l)).slice(0, 12).map((l) =>
+      `restart: ${l}`
+    ),
+  ];
+  say(`${p.spec.name} restart check: ${p.serverVerdict}`);
+}
+
+function killCgroup(dir: string) {
+  try {
+    for (const l of Deno.readTextFileSync(`${dir}/cgroup.procs`).split("\n")) {
+      if (l.trim()) Deno.kill(Number(l), "SIGKILL");
+    }
+  } catch { /* gone */ }
 }
 
 // ---- trace sampler ----
@@ -382,6 +472,48 @@ function sample() {
     }),
   };
   trace?.writeSync(enc.encode(JSON.stringify(rec) + "\n"));
+}
+
+// `kube-soomkiller record` itself, with pod names from the stand-in: the fixture traces.
+let recorder: Deno.ChildProcess | null = null;
+let recorderDone: Promise<unknown> = Promise.resolve();
+if (scenario.record) {
+  recorder = new Deno.Command(DENO, {
+    args: [
+      "run",
+      "-P=agent",
+      "--v8-flags=--lite-mode",
+      "--cached-only",
+      "src/main.ts",
+      "record",
+      "--out=-",
+      ...AGENT_BASE_FLAGS.filter((f) => !f.startsWith("--dry-run") && !f.startsWith("--log")),
+    ],
+    cwd: APP,
+    env: {
+      NODE_NAME,
+      DENO_DIR,
+      HOME: "/tmp/home",
+      NO_COLOR: "1",
+      PATH: "/bin:/sbin",
+      LD_LIBRARY_PATH: Deno.env.get("LD_LIBRARY_PATH") ?? "",
+    },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const file = await Deno.open(`${OUT}/record.jsonl`, {
+    write: true,
+    create: true,
+    truncate: true,
+  });
+  recorderDone = Promise.all([
+    recorder.stdout.pipeTo(file.writable),
+    pumpLines(recorder.stderr, "record"),
+    recorder.status,
+  ]).catch((e) => errors.push(`record: ${e}`));
+  await sleep(4000); // its start-up and first ticks, before the workload
 }
 
 t0 = performance.now();
@@ -434,6 +566,14 @@ for (const p of pods) {
   }
 }
 for (let i = 0; i < 40 && pods.some((p) => p.child && p.exit === null); i++) await sleep(100);
+if (hasServers) {
+  killCgroup(BENCH_CG);
+  recorder?.kill("SIGTERM");
+  for (const p of pods) {
+    if (p.spec.server && p.exit !== null && !p.teardown) await restartCheck(p);
+  }
+}
+await recorderDone;
 
 const results: PodResult[] = pods.map((p) => {
   const ev = kv(readText(`${p.podDir}/memory.events`));
@@ -450,7 +590,8 @@ const results: PodResult[] = pods.map((p) => {
     sigtermAtMs: p.sp.sigtermAtMs,
     sigkillAtMs: p.sp.sigkillAtMs,
     exit: p.exit,
-    marker: (readText(p.marker) ?? "").trim(),
+    marker: p.serverVerdict ?? (readText(p.marker) ?? "").trim(),
+    ...(p.serverLines ? { serverLines: p.serverLines } : {}),
     oomKill: ev.oom_kill ?? 0,
     oomGroupKill: ev.oom_group_kill ?? 0,
     teardown: p.teardown,

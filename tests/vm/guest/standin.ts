@@ -14,6 +14,10 @@ export interface StandinPod {
   readonly requestMiB: number;
   /** Set when the workload has been started. */
   startedAt?: string;
+  /** The container's stop signal (its image's STOPSIGNAL; default SIGTERM). */
+  stopSignal?: Deno.Signal;
+  /** The container's init process: the stop signal goes to it alone, as containerd does. */
+  mainPid?: number;
   deletionTimestamp?: string;
   deleteRequests: DeleteRecord[];
   sigtermAtMs: number | null;
@@ -332,8 +336,15 @@ export class ApiStandin {
     pod.deletionTimestamp = new Date().toISOString().replace(/\.\d+Z$/, "Z");
     const t0 = this.now();
     pod.sigtermAtMs = Math.round(t0);
-    const n = this.signalAll(pod, "SIGTERM");
-    this.say(`standin: SIGTERM ${pod.name} (${n} pids), grace ${graceSeconds}s`);
+    const stop = pod.stopSignal ?? "SIGTERM";
+    let n: number;
+    if (pod.mainPid !== undefined) {
+      n = 1;
+      try {
+        Deno.kill(pod.mainPid, stop);
+      } catch { /* exited */ }
+    } else n = this.signalAll(pod, stop);
+    this.say(`standin: ${stop} ${pod.name} (${n} pids), grace ${graceSeconds}s`);
     const tick = setInterval(() => {
       if (this.pids(pod).length === 0) {
         clearInterval(tick);
