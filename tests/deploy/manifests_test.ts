@@ -3,11 +3,11 @@
 // security properties the design asks for.
 
 import assert from "node:assert/strict";
+import { KUBECTL, tool } from "../tools.ts";
 import {
   DEPLOY_DIR,
   describe,
   type Doc,
-  hasCommand,
   isKubernetesObject,
   listFiles,
   parseYamlDocs,
@@ -19,7 +19,7 @@ import {
   validateSchema,
 } from "./k8s_schema.ts";
 
-const HAS_KUBECTL = hasCommand("kubectl", ["version", "--client"]);
+const kubectl = tool(KUBECTL);
 
 const yamlFiles = (await listFiles(DEPLOY_DIR)).filter((p) => /\.ya?ml$/.test(p));
 const relative = (path: string) => path.replace(REPO_ROOT, "");
@@ -125,7 +125,7 @@ Deno.test("each kustomization under deploy/ lists every manifest in its director
 });
 
 Deno.test("kubectl kustomize builds every kustomization, and what it renders matches the schemas", {
-  ignore: !HAS_KUBECTL,
+  ignore: kubectl.skip,
 }, async () => {
   const build = async (dir: string) => {
     const out = await runCommand("kubectl", ["kustomize", `${DEPLOY_DIR}${dir}`]);
@@ -178,7 +178,7 @@ Deno.test("kubectl kustomize builds every kustomization, and what it renders mat
 Deno.test(
   "the armed overlay refuses to build when --dry-run=true is no longer the first argument",
   {
-    ignore: !HAS_KUBECTL,
+    ignore: kubectl.skip,
   },
   async () => {
     const tmp = await Deno.makeTempDir({ prefix: "soomkiller-deploy-" });
