@@ -9,7 +9,7 @@ import { Agent, type TickReport, type TriggerKind } from "../agent.ts";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import type { PodMeta } from "../decide/pod_meta.ts";
-import { candidateName } from "../decide/select.ts";
+import type { Candidate } from "../decide/select.ts";
 import type { Logger } from "../observe/log.ts";
 import type { NodeSensor } from "../sense/node_sensor.ts";
 import type { Trace, TraceTick } from "./trace.ts";
@@ -21,7 +21,7 @@ export interface ReplayAction {
   readonly trigger: TriggerKind;
   /** What the agent would have done (`--termination-mode`). */
   readonly action: "delete" | "evict";
-  /** `namespace/name`, or `pod <uid>` when the trace has no names. */
+  /** `namespace/name`, or `pod <uid> (<QoS class>)` when the trace has no names; never "". */
   readonly victim: string;
   readonly victimUid: string;
   /** The figures that made it act, for people. */
@@ -124,7 +124,7 @@ export async function replay(trace: Trace, config: Config, log: Logger): Promise
         tMs: line.tMs,
         trigger: report.trigger,
         action: kind === "evicted" ? "evict" : "delete",
-        victim: candidateName(report.victim),
+        victim: victimName(report.victim),
         victimUid: report.victim.stats.uid,
         evidence: describeEvidence(report),
       });
@@ -134,6 +134,17 @@ export async function replay(trace: Trace, config: Config, log: Logger): Promise
   return { ticks, durationMs: last?.tMs ?? 0, actions, recordedOomKills };
 }
 
+/**
+ * How a report names a victim: `namespace/name` when the trace named the pod, else its UID
+ * and QoS class (a trace recorded without API access has only what the cgroup path says).
+ */
+export function victimName(candidate: Candidate): string {
+  const pod = candidate.pod;
+  if (pod && pod.namespace !== "" && pod.name !== "") return `${pod.namespace}/${pod.name}`;
+  return `pod ${candidate.stats.uid} (${candidate.stats.qosClass})`;
+}
+
+/** A pod the trace could not name: known to the replay's API, so the agent may act on it. */
 function unnamedPod(uid: string, nodeName: string): PodMeta {
   return {
     uid,
