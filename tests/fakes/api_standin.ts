@@ -13,6 +13,8 @@
  * | DELETE /api/v1/namespaces/{ns}/pods/{name}                 | 200 Pod with deletionTimestamp  |
  * |   (body DeleteOptions; `preconditions.uid` checked: 409)   |   kept in the store, terminating |
  * | POST /api/v1/namespaces/{ns}/pods/{name}/eviction          | 201 Status (429 via inject)     |
+ * | PATCH /api/v1/namespaces/{ns}/pods/{name}/status           | 200 Pod; strategic merge of     |
+ * |   (`metadata.uid` checked: 409; other content types: 415)  |   `status.conditions` by `type` |
  * | POST /apis/events.k8s.io/v1/namespaces/{ns}/events         | 201 Event, stored; 400/422      |
  * | GET /apis/events.k8s.io/v1/namespaces/{ns}/events          | EventList                       |
  *
@@ -163,10 +165,22 @@ export async function startApiStandin(options: ApiStandinOptions = {}): Promise<
     if (token !== null && request.headers.get("authorization") !== `Bearer ${token}`) {
       return failure(401, "Unauthorized", "Unauthorized");
     }
-    return route(request.method, url, recorded.body, rawBody);
+    return route(
+      request.method,
+      url,
+      recorded.body,
+      rawBody,
+      request.headers.get("content-type") ?? "",
+    );
   }
 
-  function route(method: string, url: URL, body: unknown, rawBody: string): Response {
+  function route(
+    method: string,
+    url: URL,
+    body: unknown,
+    rawBody: string,
+    contentType = "",
+  ): Response {
     const dryRun = url.searchParams.getAll("dryRun");
     if (dryRun.some((d) => d !== "All")) {
       return failure(400, "BadRequest", `Unsupported dry run value: "${dryRun.join(",")}"`);
@@ -195,6 +209,10 @@ export async function startApiStandin(options: ApiStandinOptions = {}): Promise<
       }
       if (method === "DELETE") return deletePod(namespace, name, body, isDryRun);
       return methodNotAllowed();
+    }
+    if ((match = p.match(/^api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/status$/))) {
+      if (method !== "PATCH") return methodNotAllowed();
+      return patchPodStatus(match[1]!, match[2]!, body, contentType, isDryRun);
     }
     if ((match = p.match(/^api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/eviction$/))) {
       if (method !== "POST") return methodNotAllowed();
@@ -238,6 +256,50 @@ export async function startApiStandin(options: ApiStandinOptions = {}): Promise<
       metadata: { resourceVersion: String(resourceVersion) },
       items,
     });
+  }
+
+  /** A strategic merge patch of the status: conditions merge by `type`, as on a real server. */
+  function patchPodStatus(
+    namespace: string,
+    name: string,
+    body: unknown,
+    contentType: string,
+    dryRun: boolean,
+  ): Response {
+    if (contentType.split(";")[0]!.trim() !== "application/strategic-merge-patch+json") {
+      return failure(
+        415,
+        "UnsupportedMediaType",
+        `the body of the request was in an unknown format`,
+      );
+    }
+    const patch = body as {
+      metadata?: { uid?: unknown };
+      status?: { conditions?: { type?: unknown }[] };
+    } | null;
+    if (patch === null || typeof patch !== "object") {
+      return failure(400, "BadRequest", `The request body is not a patch`);
+    }
+    const pod = findPod(namespace, name);
+    if (pod === undefined) return podNotFound(name);
+    const uid = patch.metadata?.uid;
+    if (uid !== undefined && uid !== pod.metadata?.uid) {
+      return preconditionFailed(name, String(uid), pod.metadata?.uid ?? "");
+    }
+    const conditions = [...(pod.status?.conditions ?? [])];
+    for (const condition of patch.status?.conditions ?? []) {
+      if (typeof condition?.type !== "string") {
+        return failure(422, "Invalid", `status.conditions[].type: Required value`);
+      }
+      const at = conditions.findIndex((c) => c.type === condition.type);
+      const merged = { ...(at >= 0 ? conditions[at] : {}), ...condition } as typeof conditions[0];
+      if (at >= 0) conditions[at] = merged;
+      else conditions.push(merged);
+    }
+    if (dryRun) return json(200, { ...pod, status: { ...pod.status, conditions } });
+    pod.status = { ...pod.status, conditions };
+    pod.metadata = { ...pod.metadata, resourceVersion: String(++resourceVersion) };
+    return json(200, pod);
   }
 
   function deletePod(namespace: string, name: string, body: unknown, dryRun: boolean): Response {
