@@ -165,6 +165,10 @@ Deno.test("kubectl kustomize builds every kustomization, and what it renders mat
   );
   assert.ok(argsOf(scoped).includes("--dry-run=false"));
 
+  const monitored = await build("overlays/monitored");
+  assert.deepEqual(kinds(monitored), [...kinds(plain), "PodMonitor", "PrometheusRule"].sort());
+  assert.ok(argsOf(monitored).includes("--dry-run=true"));
+
   const examples = await build("examples");
   assert.deepEqual(kinds(examples), [
     "Deployment",
