@@ -8,10 +8,12 @@ import type { DeleteResult, EvictResult, KubeApi, PodRef } from "../act/kube_cli
 import { Agent, type TickReport, type TriggerKind } from "../agent.ts";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
+import type { ContainerHeadroom } from "../decide/headroom.ts";
 import type { PodMeta } from "../decide/pod_meta.ts";
 import type { Candidate } from "../decide/select.ts";
 import type { Logger } from "../observe/log.ts";
 import type { NodeSensor } from "../sense/node_sensor.ts";
+import type { PodStats } from "../sense/pod_stats.ts";
 import type { Trace, TraceTick } from "./trace.ts";
 
 /** One action the agent would have taken. */
@@ -35,11 +37,31 @@ export interface RecordedOomKill {
   readonly newKills: number;
 }
 
+/** What one replayed tick read and what the agent made of it, for `replay --html`. */
+export interface ReplaySample {
+  /** Offset in the trace, ms. */
+  readonly tMs: number;
+  /** The agent's node swap I/O rate, pages/s; null on the first tick or a counter reset. */
+  readonly swapIoPagesPerSecond: number | null;
+  readonly swapFreeBytes: number;
+  readonly swapTotalBytes: number;
+  /** The pods the trace recorded this tick (those with swap or an OOM kill). */
+  readonly pods: readonly PodStats[];
+  /** The agent's headroom estimates, on ticks it scanned pods (see `html.ts`'s adapter). */
+  readonly headroom?: readonly ContainerHeadroom[];
+}
+
 export interface ReplayResult {
   readonly ticks: number;
   readonly durationMs: number;
   readonly actions: readonly ReplayAction[];
   readonly recordedOomKills: readonly RecordedOomKill[];
+  /** One per tick, in order. */
+  readonly samples: readonly ReplaySample[];
+  /** Pod names the trace learned from the API, by UID. */
+  readonly podNames: ReadonlyMap<string, string>;
+  /** `terminationGracePeriodSeconds` of the pods the trace named, by UID. */
+  readonly podGraceSeconds: ReadonlyMap<string, number>;
 }
 
 /** Replays `trace` under `config` (dry-run is ignored: actions are simulated, never sent). */
@@ -98,10 +120,21 @@ export async function replay(trace: Trace, config: Config, log: Logger): Promise
   const actions: ReplayAction[] = [];
   const recordedOomKills: RecordedOomKill[] = [];
   const lastOomKills = new Map<string, number>();
+  const samples: ReplaySample[] = [];
+  const podNames = new Map<string, string>();
+  const podGraceSeconds = new Map<string, number>();
   let ticks = 0;
   for (const line of trace.lines) {
     if (line.kind === "pods") {
       metas = line.pods;
+      for (const meta of metas) {
+        if (meta.namespace !== "" && meta.name !== "") {
+          podNames.set(meta.uid, `${meta.namespace}/${meta.name}`);
+        }
+        if (meta.terminationGracePeriodSeconds !== null) {
+          podGraceSeconds.set(meta.uid, meta.terminationGracePeriodSeconds);
+        }
+      }
       continue;
     }
     current = line;
@@ -118,6 +151,14 @@ export async function replay(trace: Trace, config: Config, log: Logger): Promise
       lastOomKills.set(pod.uid, pod.oomKillCount);
     }
     const report = await agent.tick();
+    samples.push({
+      tMs: line.tMs,
+      swapIoPagesPerSecond: report.observation?.reading.ratePagesPerSecond ?? null,
+      swapFreeBytes: line.meminfo.swapFreeBytes,
+      swapTotalBytes: line.meminfo.swapTotalBytes,
+      pods: line.pods,
+      ...(report.headroom ? { headroom: report.headroom } : {}),
+    });
     const kind = report.outcome?.kind;
     if ((kind === "deleted" || kind === "evicted") && report.victim && report.trigger) {
       actions.push({
@@ -131,7 +172,15 @@ export async function replay(trace: Trace, config: Config, log: Logger): Promise
     }
   }
   const last = trace.lines.findLast((line) => line.kind === "tick");
-  return { ticks, durationMs: last?.tMs ?? 0, actions, recordedOomKills };
+  return {
+    ticks,
+    durationMs: last?.tMs ?? 0,
+    actions,
+    recordedOomKills,
+    samples,
+    podNames,
+    podGraceSeconds,
+  };
 }
 
 /**
