@@ -7,6 +7,9 @@
  * Debian package that has it, so `deno task test` passes on a machine with only Deno. With
  * `SOOMKILLER_REQUIRE_TOOLS=1` (set by `.ci/run`, which installs every tool) a missing tool
  * is a failing test instead, so CI can never skip silently.
+ *
+ * openssl is the exception that does not skip: the HTTPS API stand-in (tests/fakes) falls
+ * back to the test-only PKI in tests/fixtures/pki/ without it, except under the variable.
  */
 
 /** A program the tests call, and where to get it. */

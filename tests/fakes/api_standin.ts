@@ -704,14 +704,48 @@ interface Certificates {
 }
 
 let certificatesOnce: Promise<Certificates> | null = null;
+/** The openssl program; tests of the fallback point it at one that does not exist. */
+let opensslCommand = "openssl";
 
-/** A CA, a server certificate for 127.0.0.1/localhost and a client certificate, once. */
+/** For tests: use `command` for openssl and forget the certificates made so far. */
+export function useOpensslCommandForTests(command: string): void {
+  opensslCommand = command;
+  certificatesOnce = null;
+}
+
+/**
+ * A CA, a server certificate for 127.0.0.1/localhost and a client certificate, once. Made
+ * with `openssl`; without it (a machine with only Deno), the throw-away PKI committed in
+ * tests/fixtures/pki/ (valid until 2126), unless SOOMKILLER_REQUIRE_TOOLS=1 (CI) asks for
+ * openssl itself (see tests/tools.ts).
+ */
 function certificates(): Promise<Certificates> {
   certificatesOnce ??= makeCertificates().catch((error) => {
+    if (opensslMissing(error)) return fixtureCertificates();
     certificatesOnce = null;
     throw error;
   });
   return certificatesOnce;
+}
+
+const PKI_FIXTURES = new URL("../fixtures/pki/", import.meta.url);
+
+/** True when `error` says openssl cannot run and the tests may do without it. */
+function opensslMissing(error: unknown): boolean {
+  const missing = error instanceof Deno.errors.NotFound ||
+    (error instanceof Error && error.message.startsWith('Cannot run "openssl"'));
+  return missing && Deno.env.get("SOOMKILLER_REQUIRE_TOOLS") !== "1";
+}
+
+async function fixtureCertificates(): Promise<Certificates> {
+  const read = (file: string) => Deno.readTextFile(new URL(file, PKI_FIXTURES));
+  return {
+    caPem: await read("ca.pem"),
+    serverCertPem: await read("server.pem"),
+    serverKeyPem: await read("server.key"),
+    clientCertPem: await read("client.pem"),
+    clientKeyPem: await read("client.key"),
+  };
 }
 
 const OPENSSL_CONFIG = `
@@ -813,7 +847,7 @@ async function makeCertificates(): Promise<Certificates> {
 async function openssl(cwd: string, args: string[]): Promise<void> {
   let output: Deno.CommandOutput;
   try {
-    output = await new Deno.Command("openssl", { args, cwd, stdin: "null" }).output();
+    output = await new Deno.Command(opensslCommand, { args, cwd, stdin: "null" }).output();
   } catch (error) {
     throw new Error(`Cannot run "openssl" for the API stand-in's certificates: ${error}`);
   }
@@ -879,7 +913,7 @@ async function serveNodeMutualTls(
 export async function makeUnrelatedCaPem(): Promise<string> {
   const dir = await Deno.makeTempDir();
   try {
-    const { success } = await new Deno.Command("openssl", {
+    const { success } = await new Deno.Command(opensslCommand, {
       args: [
         "req",
         "-x509",
@@ -902,6 +936,11 @@ export async function makeUnrelatedCaPem(): Promise<string> {
     }).output();
     if (!success) throw new Error("openssl could not make a CA");
     return await Deno.readTextFile(`${dir}/ca.pem`);
+  } catch (error) {
+    if (opensslMissing(error)) {
+      return await Deno.readTextFile(new URL("other-ca.pem", PKI_FIXTURES));
+    }
+    throw error;
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
