@@ -191,15 +191,6 @@ export async function listFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-/** True when `name --version`-style probing shows the program is installed. */
-export function hasCommand(name: string, args: string[] = ["--version"]): boolean {
-  try {
-    return new Deno.Command(name, { args, stdout: "null", stderr: "null" }).outputSync().success;
-  } catch {
-    return false;
-  }
-}
-
 /** Runs a program and returns its exit code and its output, stdout and stderr together. */
 export async function runCommand(
   name: string,
