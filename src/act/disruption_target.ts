@@ -17,6 +17,12 @@ import type { KubeApi, PodRef } from "./kube_client.ts";
 export const DISRUPTION_TARGET = "DisruptionTarget";
 /** Our reason; Kubernetes' own are e.g. `EvictionByEvictionAPI`, `TerminationByKubelet`. */
 export const DISRUPTION_REASON = "SoftOOMKill";
+/**
+ * How long the DELETE waits for the patch, ms. A slow API server must not eat into the
+ * pod's grace period: after this the DELETE goes out and the patch finishes on its own.
+ */
+export const DISRUPTION_PATCH_WAIT_MS = 2_000;
+
 /** The patch's content type: `conditions` merge by `type` instead of being replaced. */
 export const STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json";
 
@@ -122,29 +128,54 @@ export interface DisruptionTargetDeps {
 }
 
 /**
- * Marks the victim `DisruptionTarget` before its DELETE. Never throws and never blocks:
- * a failure (RBAC, a 409 for a re-created pod, a timeout) is logged and returned.
+ * Marks the victim `DisruptionTarget` before its DELETE. Never throws, and waits at most
+ * `waitMs` for the API: a failure (RBAC, a 409 for a re-created pod) is logged and
+ * returned; a slow answer returns null and is logged when it fails later. Null too when the
+ * API has no `patchPodStatus`.
  */
 export async function markDisruptionTarget(
   victim: Candidate,
   ref: PodRef,
   trigger: string | undefined,
   deps: DisruptionTargetDeps,
+  waitMs = DISRUPTION_PATCH_WAIT_MS,
 ): Promise<PatchStatusResult | null> {
   if (deps.kube.patchPodStatus === undefined) return null;
   const at = deps.clock?.wallTime() ?? new Date();
   const patch = disruptionTargetPatch(ref.uid, disruptionMessage(victim, trigger), at);
-  let result: PatchStatusResult;
-  try {
-    result = await deps.kube.patchPodStatus(ref, patch);
-  } catch (error) {
-    result = { kind: "failed", code: null, message: String(error) };
-  }
-  if (result.kind === "failed") {
+  const pod = `${ref.namespace}/${ref.name}`;
+  const sent = deps.kube.patchPodStatus(ref, patch).catch((error): PatchStatusResult => ({
+    kind: "failed",
+    code: null,
+    message: String(error),
+  }));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), waitMs);
+  });
+  const result = await Promise.race([sent, late]);
+  clearTimeout(timer);
+  if (result === null) {
     deps.log?.warn(
-      "Cannot set condition DisruptionTarget on pod {pod} before deleting it (deleting anyway): {error}",
-      { pod: `${ref.namespace}/${ref.name}`, code: result.code, error: result.message },
+      "Condition DisruptionTarget on pod {pod} not confirmed within {waitSeconds} s: deleting now",
+      { pod, waitSeconds: waitMs / 1000 },
     );
+    sent.then((late) => {
+      if (late.kind === "failed") warnFailed(deps, pod, late);
+    });
+    return null;
   }
+  if (result.kind === "failed") warnFailed(deps, pod, result);
   return result;
+}
+
+function warnFailed(
+  deps: DisruptionTargetDeps,
+  pod: string,
+  result: Extract<PatchStatusResult, { kind: "failed" }>,
+): void {
+  deps.log?.warn(
+    "Cannot set condition DisruptionTarget on pod {pod} before deleting it (deleting anyway): {error}",
+    { pod, code: result.code, error: result.message },
+  );
 }

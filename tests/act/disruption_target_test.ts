@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  DISRUPTION_PATCH_WAIT_MS,
   DISRUPTION_REASON,
   DISRUPTION_TARGET,
   disruptionTargetPatch,
@@ -159,4 +160,26 @@ Deno.test("disruptionTargetPatch() writes metav1.Time in whole seconds", () => {
   const patch = disruptionTargetPatch(UID, "m", AT);
   assert.equal(patch.status.conditions[0].lastTransitionTime, "2026-12-01T21:30:05Z");
   assert.deepEqual(patch.metadata, { uid: UID });
+});
+
+Deno.test({
+  name:
+    "A DisruptionTarget patch the API does not answer holds the DELETE back at most DISRUPTION_PATCH_WAIT_MS",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const { api, deps, victim, log, dispose } = await setup();
+    try {
+      api.inject({ method: "PATCH" }, "hang");
+      const started = performance.now();
+      assert.deepEqual(await terminate(victim, DELETE_MODE, deps), { kind: "deleted", code: 200 });
+      const waitedMs = performance.now() - started;
+      assert.ok(waitedMs >= DISRUPTION_PATCH_WAIT_MS - 50, `waited ${waitedMs} ms`);
+      assert.ok(waitedMs < DISRUPTION_PATCH_WAIT_MS + 1_500, `waited ${waitedMs} ms`);
+      assert.deepEqual(api.requests.map((r) => r.method), ["PATCH", "DELETE"]);
+      assert.match(log.lines[0]!.text, /not confirmed within 2 s: deleting now/);
+    } finally {
+      await dispose();
+    }
+  },
 });
