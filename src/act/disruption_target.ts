@@ -6,7 +6,8 @@
  *
  * One `PATCH /api/v1/namespaces/{ns}/pods/{name}/status` (strategic merge: the conditions
  * list merges by `type`, so the kubelet's own conditions stay). The patch carries
- * `metadata.uid`: the API server refuses it (409) for a re-created pod of the same name.
+ * `metadata.uid`: for a re-created pod of the same name the API server refuses it (422,
+ * `metadata.uid` is immutable), so a new pod is never marked.
  * A failed patch is logged and never blocks the DELETE; dry-run sends neither.
  */
 import type { Logger } from "../observe/log.ts";
@@ -129,7 +130,7 @@ export interface DisruptionTargetDeps {
 
 /**
  * Marks the victim `DisruptionTarget` before its DELETE. Never throws, and waits at most
- * `waitMs` for the API: a failure (RBAC, a 409 for a re-created pod) is logged and
+ * `waitMs` for the API: a failure (RBAC, a 422 for a re-created pod) is logged and
  * returned; a slow answer returns null and is logged when it fails later. Null too when the
  * API has no `patchPodStatus`.
  */

@@ -117,17 +117,20 @@ Deno.test("A refused DisruptionTarget patch (403) is logged with the RBAC hint a
   }
 });
 
-Deno.test("A DisruptionTarget patch refused with 409 (re-created pod) or 500 never blocks the DELETE", async () => {
+Deno.test("A DisruptionTarget patch refused with 422 (re-created pod) or 500 never blocks the DELETE", async () => {
   const { api, deps, victim, log, dispose } = await setup();
   try {
-    // Same name, another uid: the patch gets 409, and so does the DELETE's precondition.
+    // Same name, another uid: the patch gets 422 (uid is immutable), the DELETE 409.
     const renamed = {
       ...victim,
       pod: { ...victim.pod!, uid: "ffffffff-0000-4000-8000-000000000000" },
     };
     const outcome = await terminate(renamed, DELETE_MODE, deps);
     assert.equal(outcome.kind, "conflict");
-    assert.match(log.lines[0]!.text, /HTTP 409 Conflict/);
+    assert.match(
+      log.lines[0]!.text,
+      /HTTP 422 Invalid: Pod "batch-7" is invalid: metadata\.uid: .*field is immutable/,
+    );
     const pod = api.pods.find((p) => p.metadata?.uid === UID)!;
     assert.equal(pod.status?.conditions?.find((c) => c.type === DISRUPTION_TARGET), undefined);
 

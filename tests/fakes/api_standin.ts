@@ -14,7 +14,7 @@
  * |   (body DeleteOptions; `preconditions.uid` checked: 409)   |   kept in the store, terminating |
  * | POST /api/v1/namespaces/{ns}/pods/{name}/eviction          | 201 Status (429 via inject)     |
  * | PATCH /api/v1/namespaces/{ns}/pods/{name}/status           | 200 Pod; strategic merge of     |
- * |   (`metadata.uid` checked: 409; other content types: 415)  |   `status.conditions` by `type` |
+ * |   (another `metadata.uid`: 422; other content types: 415) |   `status.conditions` by `type` |
  * | POST /apis/events.k8s.io/v1/namespaces/{ns}/events         | 201 Event, stored; 400/422      |
  * | GET /apis/events.k8s.io/v1/namespaces/{ns}/events          | EventList                       |
  *
@@ -284,7 +284,13 @@ export async function startApiStandin(options: ApiStandinOptions = {}): Promise<
     if (pod === undefined) return podNotFound(name);
     const uid = patch.metadata?.uid;
     if (uid !== undefined && uid !== pod.metadata?.uid) {
-      return preconditionFailed(name, String(uid), pod.metadata?.uid ?? "");
+      // As the API server: the patched object fails validation, uid being immutable.
+      return failure(
+        422,
+        "Invalid",
+        `Pod "${name}" is invalid: metadata.uid: Invalid value: "${uid}": field is immutable`,
+        { name, kind: "Pod" },
+      );
     }
     const conditions = [...(pod.status?.conditions ?? [])];
     for (const condition of patch.status?.conditions ?? []) {
