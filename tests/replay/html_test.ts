@@ -42,30 +42,25 @@ Deno.test("renderReplayHtml() writes one self-contained page: no script, no link
   for (const label of Y_LABELS) assert.ok(html.includes(`>${escapeHtml(label)}</text>`), label);
 });
 
-Deno.test("estimatorPoints() is the one adapter from the headroom estimate to the page", () => {
-  const sample: ReplaySample = {
-    tMs: 5_000,
-    swapIoPagesPerSecond: 10,
-    swapFreeBytes: 0,
-    swapTotalBytes: 0,
-    pods: [],
-    headroom: [{
-      podUid: "u1",
-      containerId: "c1",
-      swapBytes: 10,
-      swapLimitBytes: 100,
-      limitSource: "memory.swap.max",
-      swapFullPercent: 10,
-      growthBytesPerSecond: 9,
-      secondsLeft: 10,
-      atMemoryMax: true,
-      growing: true,
-    }],
-  };
-  assert.deepEqual(estimatorPoints(sample), [
-    { key: "u1/c1", podUid: "u1", tMs: 5_000, swapBytes: 10, limitBytes: 100, secondsLeft: 10 },
-  ]);
-  assert.deepEqual(estimatorPoints({ ...sample, headroom: undefined }), []);
+Deno.test("estimatorPoints() is the one adapter from the headroom estimate to the page", async () => {
+  // The estimator's real output on the leak trace, whatever fields it grows.
+  const { result } = await replayed("6.12-leak.jsonl");
+  const sample = result.samples.find((s) => s.headroom?.some((c) => c.secondsLeft !== null))!;
+  assert.ok(sample, "the leak trace has a headroom estimate");
+  const points = estimatorPoints(sample);
+  assert.equal(points.length, sample.headroom!.length);
+  sample.headroom!.forEach((c, i) => {
+    assert.deepEqual(points[i], {
+      key: `${c.podUid}/${c.containerId}`,
+      podUid: c.podUid,
+      tMs: sample.tMs,
+      swapBytes: c.swapBytes,
+      limitBytes: c.swapLimitBytes,
+      secondsLeft: c.secondsLeft,
+    });
+  });
+  const noScan: ReplaySample = { ...sample, headroom: undefined };
+  assert.deepEqual(estimatorPoints(noScan), []);
 });
 
 Deno.test("replay --html FILE is parsed, and runReplay() writes the page", async () => {
