@@ -485,7 +485,7 @@ export class Agent {
     describe: (victim: Candidate) => DecisionText,
   ): Promise<Partial<TickReport>> {
     const config = this.#config;
-    const how: TerminateHow = { dryRun: config.dryRun, mode: config.terminationMode };
+    const how: TerminateHow = { dryRun: config.dryRun, mode: config.terminationMode, trigger };
     const tries: Attempt[] = [];
     for (const candidate of selection.ranked) {
       const outcome = await terminate(candidate, how, this.#deps);
@@ -501,7 +501,7 @@ export class Agent {
       // Decide: blocked everywhere for long enough under continuous pressure → DELETE.
       if (fallbackDue(this.#evictFallback, nowMs, config.evictFallbackAfterMs)) {
         const top = selection.ranked[0]!;
-        const outcome = await terminate(top, { dryRun: config.dryRun, mode: "delete" }, this.#deps);
+        const outcome = await terminate(top, { ...how, mode: "delete" }, this.#deps);
         tries.push({
           victim: top,
           outcome: outcome.kind === "deleted" ? { ...outcome, fallback: true } : outcome,

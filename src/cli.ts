@@ -64,7 +64,7 @@ const FLAGS: readonly FlagSpec[] = [
     name: "psi-threshold",
     kind: "number",
     unit: "percent",
-    help: "minimum pod memory.pressure full avg10 for a pod to be a candidate (0-100)",
+    help: "swap I/O trigger: minimum pod memory.pressure full avg10 for a pod to be a candidate",
     defaultText: String(DEFAULTS.psiThresholdPercent),
     min: 0,
     max: 100,
@@ -127,7 +127,7 @@ const FLAGS: readonly FlagSpec[] = [
     kind: "number",
     unit: "percent",
     help: "headroom trigger: act when a container at memory.max has this share of its swap " +
-      "limit in use (0-100)",
+      "limit in use",
     defaultText: String(DEFAULTS.swapFullPercent),
     min: 0,
     exclusiveMin: true,
@@ -384,27 +384,45 @@ export function parseCli(args: readonly string[], env: CliEnv): CliResult {
 }
 
 /** The `--help` text: every flag with its default and unit. */
+/** The unit of a flag in --help, with its range for percentages: `percent, 0-100`. */
+function unitText(flag: FlagSpec): string {
+  if (flag.unit === "percent" && flag.max === 100) {
+    return flag.exclusiveMin ? "percent, over 0 up to 100" : "percent, 0-100";
+  }
+  return flag.unit ?? "";
+}
+
 export function helpText(): string {
   const lines = [
     `kube-soomkiller ${VERSION}: a soft OOM killer for Kubernetes nodes with swap.`,
     "",
-    "When node swap I/O stays above --swap-io-threshold for --sustained-duration, it picks the",
-    "pod under the most memory pressure (cgroup memory.pressure full avg10 at or above",
-    "--psi-threshold, with swap in use) and deletes or evicts it through the Kubernetes API, so",
-    "the pod gets SIGTERM and its own grace period instead of the kernel's SIGKILL.",
+    "It deletes (or evicts) the pod the kernel is about to OOM-kill, through the Kubernetes",
+    "API, so the pod gets SIGTERM and its own grace period instead of the kernel's SIGKILL.",
+    "Three triggers, most urgent first, share one --cooldown-period:",
+    "  headroom   a container's swap is projected to reach its memory.swap.max within the",
+    "             pod's grace period plus --headroom-margin, or is above --swap-full-percent",
+    "             of it while at memory.max (--headroom-trigger, on by default)",
+    "  swap free  the node's SwapFree is under --node-swap-free-percent of SwapTotal: every",
+    "             pod with swap is a candidate",
+    "  swap I/O   node swap I/O stays above --swap-io-threshold for --sustained-duration: the",
+    "             pod with swap and the highest memory.pressure full avg10, at least",
+    "             --psi-threshold",
+    "Dry-run by default: it logs what it would do and sends nothing destructive.",
     "",
     "Never chosen: pods in --protected-namespaces, pods at or above --protected-priority, pods",
     'annotated kube-soomkiller.io/exclude: "true", mirror pods of static pods, terminating',
     "pods, pods it already acted on, and its own pod (POD_UID, or POD_NAMESPACE and POD_NAME).",
     "",
     "Usage: kube-soomkiller [flags]",
+    "       kube-soomkiller record [--out FILE] [--duration D] [flags]  (a trace of this node)",
+    "       kube-soomkiller replay TRACE.jsonl [--html FILE] [flags]     (what they would do)",
     "",
     "Flags (Go syntax: --flag=value or --flag value; booleans as --flag=false;",
     'durations such as "500ms", "10s", "1m30s"):',
   ];
   for (const flag of FLAGS) {
     const type = flag.kind === "enum" ? flag.choices!.join("|") : flag.kind;
-    const unit = flag.unit ? ` (${flag.unit})` : "";
+    const unit = flag.unit ? ` (${unitText(flag)})` : "";
     lines.push(`  --${flag.name} ${type}`);
     lines.push(`        ${flag.help}${unit} (default ${flag.defaultText})`);
   }

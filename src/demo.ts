@@ -144,7 +144,10 @@ async function demo(): Promise<void> {
   if (!summary.some((line) => line.startsWith("DELETE /api/v1/namespaces/shop/pods/db-0"))) {
     throw new Error("Demo failed: db-0 was not deleted");
   }
-  say("Done: one LIST of the node's pods, one DELETE of the pod that caused the pressure");
+  say(
+    "Done: one LIST of the node's pods, the DisruptionTarget condition and one DELETE on the " +
+      "pod that caused the pressure",
+  );
 }
 
 if (import.meta.main) await demo();

@@ -764,7 +764,8 @@ Deno.test("API 401: a rotated token is re-read and the request sent once more", 
       "GET Bearer old-token",
       "GET Bearer old-token", // 401: re-read the token file …
       "GET Bearer new-token", // … and send the LIST once more
-      "DELETE Bearer new-token",
+      "PATCH Bearer new-token", // the DisruptionTarget condition, before …
+      "DELETE Bearer new-token", // … the DELETE
       "POST Bearer new-token", // the Event
     ]);
     assert.deepEqual(h.destructive(), ["DELETE default/db-0"]);

@@ -100,7 +100,9 @@ Deno.test("--help lists every flag with its default and unit", () => {
   const expected: [string, string][] = [
     ["swap-io-threshold", "(pages/s) (default 1000)"],
     ["sustained-duration", "(default 10s)"],
-    ["psi-threshold", "(percent) (default 50)"],
+    ["psi-threshold", "(percent, 0-100) (default 50)"],
+    ["swap-full-percent", "(percent, over 0 up to 100) (default 95)"],
+    ["node-swap-free-percent", "(percent, 0-100) (default 5)"],
     ["poll-interval", "(default 1s)"],
     ["cooldown-period", "(default 30s)"],
     ["dry-run", "(default true)"],
@@ -113,6 +115,29 @@ Deno.test("--help lists every flag with its default and unit", () => {
     assert.ok(text.includes(shown), `${flag}: ${shown}`);
   }
   assert.equal(parseCli(["--version"], env()).kind, "version");
+});
+
+Deno.test("--help introduces all three triggers before the flags, and the record and replay subcommands", () => {
+  const text = helpText();
+  const intro = text.slice(0, text.indexOf("Flags ("));
+  for (
+    const words of [
+      /headroom .*memory\.swap\.max/s,
+      /--headroom-margin/,
+      /--headroom-trigger, on by default/,
+      /swap free .*--node-swap-free-percent/s,
+      /swap I\/O .*--swap-io-threshold for --sustained-duration/s,
+      /--psi-threshold/,
+      /Dry-run by default/,
+      /kube-soomkiller record /,
+      /kube-soomkiller replay TRACE\.jsonl \[--html FILE\]/,
+    ]
+  ) {
+    assert.match(intro, words);
+  }
+  // One parenthesis per fact: never "(0-100) (percent)".
+  assert.doesNotMatch(text, /\) \((percent|pages\/s)\)/);
+  assert.doesNotMatch(text, /\(0-100\) \(/);
 });
 
 Deno.test("parseCli() defaults --metrics-addr to :9402 and --report-interval to 60s", () => {

@@ -9,6 +9,7 @@
 import type { V1Pod, V1PodList, V1Status } from "@kubernetes/client-node";
 import type { PodMeta } from "../decide/pod_meta.ts";
 import { API_TIMEOUT_MS } from "../config.ts";
+import { patchPodStatusWith, type PatchStatusResult } from "./disruption_target.ts";
 
 /** Identifies one pod incarnation: a re-created pod of the same name has another uid. */
 export interface PodRef {
@@ -64,6 +65,11 @@ export interface KubeApi {
   evictPod(ref: PodRef): Promise<EvictResult>;
   /** POST /apis/events.k8s.io/v1/namespaces/{ns}/events (body: act/events.ts). Never throws. */
   createEvent(namespace: string, event: object): Promise<CreateEventResult>;
+  /**
+   * PATCH /api/v1/namespaces/{ns}/pods/{name}/status, strategic merge (act/disruption_target.ts).
+   * Optional: an API without it sets no condition. Never throws.
+   */
+  patchPodStatus?(ref: PodRef, patch: object): Promise<PatchStatusResult>;
 }
 
 /** What an Event POST came to. */
@@ -155,11 +161,12 @@ export function createKubeClient(
     pathAndQuery: string,
     body: unknown,
     token: string | null,
+    contentType = "application/json",
   ): Promise<Exchange> {
     if (closed) throw new KubeApiError(`Cannot call the API server: the client is closed`, null);
     const headers = new Headers({ "Accept": "application/json", "User-Agent": "kube-soomkiller" });
     if (token !== null) headers.set("Authorization", `Bearer ${token}`);
-    if (body !== undefined) headers.set("Content-Type", "application/json");
+    if (body !== undefined) headers.set("Content-Type", contentType);
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), timeoutMs);
     let status: number | null = null;
@@ -189,12 +196,18 @@ export function createKubeClient(
   }
 
   /** An exchange with the token; on 401 the token is re-read and the request sent once more. */
-  async function exchange(method: string, pathAndQuery: string, body?: unknown) {
+  async function exchange(
+    method: string,
+    pathAndQuery: string,
+    body?: unknown,
+    contentType?: string,
+  ) {
     const tokens = connection.token;
-    const first = await exchangeOnce(method, pathAndQuery, body, await readToken(tokens));
+    const token = await readToken(tokens);
+    const first = await exchangeOnce(method, pathAndQuery, body, token, contentType);
     if (first.status !== 401 || tokens === null) return first;
     tokens.invalidate();
-    return await exchangeOnce(method, pathAndQuery, body, await readToken(tokens));
+    return await exchangeOnce(method, pathAndQuery, body, await readToken(tokens), contentType);
   }
 
   async function listNodePods(nodeName: string): Promise<PodMeta[]> {
@@ -353,6 +366,7 @@ export function createKubeClient(
     deletePod,
     evictPod,
     createEvent,
+    patchPodStatus: (ref, patch) => patchPodStatusWith(exchange, ref, patch),
     checkConnectivity,
     close() {
       if (closed) return;

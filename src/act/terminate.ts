@@ -6,6 +6,8 @@
 import type { Config } from "../config.ts";
 import type { Candidate } from "../decide/select.ts";
 import type { NodeSensor } from "../sense/node_sensor.ts";
+import type { Logger } from "../observe/log.ts";
+import { markDisruptionTarget } from "./disruption_target.ts";
 import type { KubeApi } from "./kube_client.ts";
 
 /** What the action came to. */
@@ -33,12 +35,17 @@ export type Outcome =
 export interface TerminateDeps {
   readonly sensor: NodeSensor;
   readonly kube: KubeApi;
+  /** Where a failed DisruptionTarget patch is reported (the agent's deps carry both). */
+  readonly log?: Logger;
+  readonly clock?: { wallTime(): Date };
 }
 
 /** How to terminate: dry-run or not, DELETE or the Eviction API. */
 export interface TerminateHow {
   readonly dryRun: boolean;
   readonly mode: Config["terminationMode"];
+  /** The rule that fired, for the DisruptionTarget condition's message. */
+  readonly trigger?: string;
 }
 
 /** True when the outcome counts as an action for the cooldown. */
@@ -62,6 +69,8 @@ export async function terminate(
   if (how.dryRun) return { kind: "dry-run" };
 
   const ref = { namespace: pod.namespace, name: pod.name, uid: pod.uid };
+  // Delete mode: mark the pod DisruptionTarget first (the Eviction API does that itself).
+  if (how.mode === "delete") await markDisruptionTarget(victim, ref, how.trigger, deps);
   const result = how.mode === "evict"
     ? await deps.kube.evictPod(ref)
     : await deps.kube.deletePod(ref);

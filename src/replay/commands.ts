@@ -13,6 +13,7 @@ import { agentLogger } from "../observe/log.ts";
 import { denoHostFs } from "../sense/host_fs.ts";
 import { hostSensor } from "../sense/node_sensor.ts";
 import { record } from "./record.ts";
+import { renderReplayHtml } from "./html.ts";
 import { formatReplay, replay } from "./replay.ts";
 import { parseTrace } from "./trace.ts";
 
@@ -29,6 +30,8 @@ export type SubcommandResult =
     readonly tracePath: string;
     /** False: use the trace's own poll interval. */
     readonly pollIntervalGiven: boolean;
+    /** `--html FILE`: also write the replay as one self-contained page; null: none. */
+    readonly htmlPath: string | null;
   }
   | { readonly kind: "help"; readonly text: string }
   | { readonly kind: "error"; readonly message: string };
@@ -44,13 +47,18 @@ set has no write access, so redirect: kube-soomkiller record > trace.jsonl).
   --out FILE          where to write the trace (default -, standard output)
   --duration D        stop after this long, e.g. 10m (default: until SIGTERM/SIGINT)`;
 
-export const REPLAY_HELP = `Usage: kube-soomkiller replay TRACE.jsonl [agent flags]
+export const REPLAY_HELP = `Usage: kube-soomkiller replay TRACE.jsonl [--html FILE] [agent flags]
 
 Runs the agent's decision code over a recorded trace and prints one line per action it
 would take (time offset, trigger, victim, evidence) and a summary with the kernel OOM kills
 the trace recorded. Compare thresholds before arming the agent, e.g.
   kube-soomkiller replay trace.jsonl --swap-io-threshold=500
-  kube-soomkiller replay trace.jsonl --swap-io-threshold=2000 --psi-threshold=20`;
+  kube-soomkiller replay trace.jsonl --swap-io-threshold=2000 --psi-threshold=20
+
+  --html FILE         also write the run as one self-contained HTML page (inline SVG, no
+                      network): swap per container vs its limit with the estimator's
+                      projection, node swap I/O, PSI and SwapFree vs their thresholds, and a
+                      marker per action and per kernel OOM kill`;
 
 /** Parses `record …` or `replay …` (args without the subcommand word). */
 export function parseSubcommand(
@@ -65,10 +73,18 @@ export function parseSubcommand(
   let out = "-";
   let durationMs: number | null = null;
   let tracePath: string | null = null;
+  let htmlPath: string | null = null;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const own = /^--?(out|duration)(?:=(.*))?$/.exec(arg);
-    if (own && name === "record") {
+    const html = /^--?html(?:=(.*))?$/.exec(arg);
+    if (html && name === "replay") {
+      const value = html[1] ?? args[++i];
+      if (value === undefined || value === "") {
+        return { kind: "error", message: "Flag --html needs a value: the page to write" };
+      }
+      htmlPath = value;
+    } else if (own && name === "record") {
       const value = own[2] ?? args[++i];
       if (value === undefined) return { kind: "error", message: `Flag --${own[1]} needs a value` };
       if (own[1] === "out") out = value;
@@ -102,6 +118,7 @@ export function parseSubcommand(
     config: parsed.config,
     tracePath: tracePath!,
     pollIntervalGiven: rest.some((arg) => /^--?poll-interval\b/.test(arg)),
+    htmlPath,
   };
 }
 
@@ -151,7 +168,12 @@ export async function runRecord(
 
 /** Runs `replay` and prints its report; returns the exit code. */
 export async function runReplay(
-  options: { config: Config; tracePath: string; pollIntervalGiven: boolean },
+  options: {
+    config: Config;
+    tracePath: string;
+    pollIntervalGiven: boolean;
+    htmlPath?: string | null;
+  },
 ): Promise<number> {
   let text: string;
   try {
@@ -176,5 +198,20 @@ export async function runReplay(
   const log = config.logLevel === "debug" ? agentLogger("replay") : getLogger(["replay-quiet"]);
   const result = await replay(trace, config, log);
   console.log(formatReplay(result));
+  if (options.htmlPath) {
+    const title = `kube-soomkiller replay of ${options.tracePath}`;
+    try {
+      await Deno.writeTextFile(
+        options.htmlPath,
+        renderReplayHtml(result, trace.header, config, title),
+      );
+    } catch (error) {
+      console.error(
+        `kube-soomkiller: Cannot write "${options.htmlPath}": ${(error as Error).message}`,
+      );
+      return 1;
+    }
+    console.error(`kube-soomkiller replay: wrote ${options.htmlPath}`);
+  }
   return 0;
 }

@@ -8,10 +8,12 @@ import type { DeleteResult, EvictResult, KubeApi, PodRef } from "../act/kube_cli
 import { Agent, type TickReport, type TriggerKind } from "../agent.ts";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
+import type { ContainerHeadroom } from "../decide/headroom.ts";
 import type { PodMeta } from "../decide/pod_meta.ts";
-import { candidateName } from "../decide/select.ts";
+import type { Candidate } from "../decide/select.ts";
 import type { Logger } from "../observe/log.ts";
 import type { NodeSensor } from "../sense/node_sensor.ts";
+import type { PodStats } from "../sense/pod_stats.ts";
 import type { Trace, TraceTick } from "./trace.ts";
 
 /** One action the agent would have taken. */
@@ -21,7 +23,7 @@ export interface ReplayAction {
   readonly trigger: TriggerKind;
   /** What the agent would have done (`--termination-mode`). */
   readonly action: "delete" | "evict";
-  /** `namespace/name`, or `pod <uid>` when the trace has no names. */
+  /** `namespace/name`, or `pod <uid> (<QoS class>)` when the trace has no names; never "". */
   readonly victim: string;
   readonly victimUid: string;
   /** The figures that made it act, for people. */
@@ -35,11 +37,31 @@ export interface RecordedOomKill {
   readonly newKills: number;
 }
 
+/** What one replayed tick read and what the agent made of it, for `replay --html`. */
+export interface ReplaySample {
+  /** Offset in the trace, ms. */
+  readonly tMs: number;
+  /** The agent's node swap I/O rate, pages/s; null on the first tick or a counter reset. */
+  readonly swapIoPagesPerSecond: number | null;
+  readonly swapFreeBytes: number;
+  readonly swapTotalBytes: number;
+  /** The pods the trace recorded this tick (those with swap or an OOM kill). */
+  readonly pods: readonly PodStats[];
+  /** The agent's headroom estimates, on ticks it scanned pods (see `html.ts`'s adapter). */
+  readonly headroom?: readonly ContainerHeadroom[];
+}
+
 export interface ReplayResult {
   readonly ticks: number;
   readonly durationMs: number;
   readonly actions: readonly ReplayAction[];
   readonly recordedOomKills: readonly RecordedOomKill[];
+  /** One per tick, in order. */
+  readonly samples: readonly ReplaySample[];
+  /** Pod names the trace learned from the API, by UID. */
+  readonly podNames: ReadonlyMap<string, string>;
+  /** `terminationGracePeriodSeconds` of the pods the trace named, by UID. */
+  readonly podGraceSeconds: ReadonlyMap<string, number>;
 }
 
 /** Replays `trace` under `config` (dry-run is ignored: actions are simulated, never sent). */
@@ -98,10 +120,21 @@ export async function replay(trace: Trace, config: Config, log: Logger): Promise
   const actions: ReplayAction[] = [];
   const recordedOomKills: RecordedOomKill[] = [];
   const lastOomKills = new Map<string, number>();
+  const samples: ReplaySample[] = [];
+  const podNames = new Map<string, string>();
+  const podGraceSeconds = new Map<string, number>();
   let ticks = 0;
   for (const line of trace.lines) {
     if (line.kind === "pods") {
       metas = line.pods;
+      for (const meta of metas) {
+        if (meta.namespace !== "" && meta.name !== "") {
+          podNames.set(meta.uid, `${meta.namespace}/${meta.name}`);
+        }
+        if (meta.terminationGracePeriodSeconds !== null) {
+          podGraceSeconds.set(meta.uid, meta.terminationGracePeriodSeconds);
+        }
+      }
       continue;
     }
     current = line;
@@ -118,22 +151,49 @@ export async function replay(trace: Trace, config: Config, log: Logger): Promise
       lastOomKills.set(pod.uid, pod.oomKillCount);
     }
     const report = await agent.tick();
+    samples.push({
+      tMs: line.tMs,
+      swapIoPagesPerSecond: report.observation?.reading.ratePagesPerSecond ?? null,
+      swapFreeBytes: line.meminfo.swapFreeBytes,
+      swapTotalBytes: line.meminfo.swapTotalBytes,
+      pods: line.pods,
+      ...(report.headroom ? { headroom: report.headroom } : {}),
+    });
     const kind = report.outcome?.kind;
     if ((kind === "deleted" || kind === "evicted") && report.victim && report.trigger) {
       actions.push({
         tMs: line.tMs,
         trigger: report.trigger,
         action: kind === "evicted" ? "evict" : "delete",
-        victim: candidateName(report.victim),
+        victim: victimName(report.victim),
         victimUid: report.victim.stats.uid,
         evidence: describeEvidence(report),
       });
     }
   }
   const last = trace.lines.findLast((line) => line.kind === "tick");
-  return { ticks, durationMs: last?.tMs ?? 0, actions, recordedOomKills };
+  return {
+    ticks,
+    durationMs: last?.tMs ?? 0,
+    actions,
+    recordedOomKills,
+    samples,
+    podNames,
+    podGraceSeconds,
+  };
 }
 
+/**
+ * How a report names a victim: `namespace/name` when the trace named the pod, else its UID
+ * and QoS class (a trace recorded without API access has only what the cgroup path says).
+ */
+export function victimName(candidate: Candidate): string {
+  const pod = candidate.pod;
+  if (pod && pod.namespace !== "" && pod.name !== "") return `${pod.namespace}/${pod.name}`;
+  return `pod ${candidate.stats.uid} (${candidate.stats.qosClass})`;
+}
+
+/** A pod the trace could not name: known to the replay's API, so the agent may act on it. */
 function unnamedPod(uid: string, nodeName: string): PodMeta {
   return {
     uid,

@@ -26,7 +26,13 @@ function toCel(value: unknown): unknown {
 
 /** The variables of a DELETE of a pod on `podNode` by `username` with the given user extra. */
 function deleteRequest(
-  options: { username?: string; extra?: Record<string, string[]>; podNode?: string },
+  options: {
+    username?: string;
+    extra?: Record<string, string[]>;
+    podNode?: string;
+    /** UPDATE: the pods/status patch (DisruptionTarget) instead of the DELETE. */
+    operation?: "DELETE" | "UPDATE";
+  },
 ): Record<string, unknown> {
   const userInfo: Doc = { username: options.username ?? AGENT, uid: "u-1" };
   if (options.extra !== undefined) userInfo.extra = options.extra;
@@ -38,10 +44,13 @@ function deleteRequest(
     metadata: { name: "mariadb-0", namespace: "db" },
     spec,
   };
+  const operation = options.operation ?? "DELETE";
+  const request: Doc = { operation, name: "mariadb-0", namespace: "db", userInfo };
+  if (operation === "UPDATE") request.subResource = "status";
   return {
-    request: toCel({ operation: "DELETE", name: "mariadb-0", namespace: "db", userInfo }),
+    request: toCel(request),
     oldObject: toCel(pod),
-    object: null,
+    object: operation === "UPDATE" ? toCel(pod) : null,
   };
 }
 
@@ -54,11 +63,12 @@ function evaluate(expression: string, vars: Record<string, unknown>): unknown {
 
 const validation = (policy.spec.validations as Doc[])[0]!;
 
-Deno.test("the policy matches DELETE of core v1 pods only, fails closed and is bound with Deny", () => {
+Deno.test("the policy matches DELETE of core v1 pods and UPDATE of pods/status only, fails closed and is bound with Deny", () => {
   assert.equal(policy.apiVersion, "admissionregistration.k8s.io/v1");
   assert.equal(policy.spec.failurePolicy, "Fail");
   assert.deepEqual(policy.spec.matchConstraints.resourceRules, [
     { apiGroups: [""], apiVersions: ["v1"], operations: ["DELETE"], resources: ["pods"] },
+    { apiGroups: [""], apiVersions: ["v1"], operations: ["UPDATE"], resources: ["pods/status"] },
   ]);
   assert.equal((policy.spec.validations as Doc[]).length, 1);
   assert.equal(binding.spec.policyName, policy.metadata.name);
@@ -87,6 +97,24 @@ Deno.test("the policy's match condition selects the agent's service account and 
 Deno.test("the policy admits the agent's delete of a pod on its own node", () => {
   const vars = deleteRequest({ extra: { [NODE_KEY]: ["node-a"] }, podNode: "node-a" });
   assert.equal(evaluate(validation.expression, vars), true);
+});
+
+Deno.test("the policy admits the agent's DisruptionTarget status patch on its own node only", () => {
+  const own: Parameters<typeof deleteRequest>[0] = {
+    extra: { [NODE_KEY]: ["node-a"] },
+    podNode: "node-a",
+    operation: "UPDATE",
+  };
+  assert.equal(evaluate(validation.expression, deleteRequest(own)), true);
+  assert.equal(
+    evaluate(validation.expression, deleteRequest({ ...own, podNode: "node-b" })),
+    false,
+  );
+  assert.equal(
+    evaluate(validation.expression, deleteRequest({ podNode: "node-a", operation: "UPDATE" })),
+    false,
+    "a token without a node name",
+  );
 });
 
 Deno.test("the policy denies, without an evaluation error, every delete it cannot prove is on the agent's node", () => {
@@ -119,7 +147,7 @@ Deno.test("the policy's denial message names the pod and both nodes, in every de
   );
   assert.equal(
     other,
-    'kube-soomkiller may delete only pods on its own node: pod "mariadb-0" is on node "node-b", the request comes from node "node-a"',
+    'kube-soomkiller may delete or mark only pods on its own node: pod "mariadb-0" is on node "node-b", the request comes from node "node-a"',
   );
   const unknown = evaluate(validation.messageExpression, deleteRequest({ podNode: "node-b" }));
   assert.match(String(unknown), /unknown: token carries no node name/);

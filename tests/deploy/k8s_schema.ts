@@ -18,6 +18,8 @@ import { ClusterRole } from "kubernetes-models/rbac.authorization.k8s.io/v1/Clus
 import { ClusterRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding";
 import { ValidatingAdmissionPolicy } from "kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy";
 import { ValidatingAdmissionPolicyBinding } from "kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding";
+import { PodMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor";
+import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
 
 /** A parsed YAML document: a Kubernetes object, a kustomization or a skaffold config. */
 // deno-lint-ignore no-explicit-any
@@ -92,7 +94,16 @@ const MODELS: Record<string, ModelClass> = {
     ValidatingAdmissionPolicy as unknown as ModelClass,
   "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding":
     ValidatingAdmissionPolicyBinding as unknown as ModelClass,
+  // Prometheus Operator CRDs (@kubernetes-models/prometheus-operator, from the CRD schemas).
+  "monitoring.coreos.com/v1/PodMonitor": PodMonitor as unknown as ModelClass,
+  "monitoring.coreos.com/v1/PrometheusRule": PrometheusRule as unknown as ModelClass,
 };
+
+/**
+ * Custom resources: @kubernetes-models/prometheus-operator validates them, but
+ * @kubernetes/client-node has no type map for them, so unknownFields() cannot walk them.
+ */
+const CUSTOM_RESOURCE_GROUPS = new Set(["monitoring.coreos.com"]);
 
 /** Identifies an object in messages: `DaemonSet "kube-soomkiller"`. */
 export function describe(doc: Doc): string {
@@ -133,6 +144,7 @@ function topLevelTypeName(doc: Doc): string {
  * type map that @kubernetes/client-node generates from the same OpenAPI document.
  */
 export function unknownFields(doc: Doc): string[] {
+  if (CUSTOM_RESOURCE_GROUPS.has(String(doc.apiVersion).split("/")[0]!)) return [];
   const typeName = topLevelTypeName(doc);
   if (MODEL_TYPES[typeName] === undefined) {
     return [`(no @kubernetes/client-node type "${typeName}" for ${describe(doc)})`];
@@ -177,15 +189,6 @@ export async function listFiles(dir: string): Promise<string[]> {
     else if (entry.isFile) out.push(path);
   }
   return out.sort();
-}
-
-/** True when `name --version`-style probing shows the program is installed. */
-export function hasCommand(name: string, args: string[] = ["--version"]): boolean {
-  try {
-    return new Deno.Command(name, { args, stdout: "null", stderr: "null" }).outputSync().success;
-  } catch {
-    return false;
-  }
 }
 
 /** Runs a program and returns its exit code and its output, stdout and stderr together. */

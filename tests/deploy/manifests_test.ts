@@ -3,11 +3,11 @@
 // security properties the design asks for.
 
 import assert from "node:assert/strict";
+import { KUBECTL, tool } from "../tools.ts";
 import {
   DEPLOY_DIR,
   describe,
   type Doc,
-  hasCommand,
   isKubernetesObject,
   listFiles,
   parseYamlDocs,
@@ -19,7 +19,7 @@ import {
   validateSchema,
 } from "./k8s_schema.ts";
 
-const HAS_KUBECTL = hasCommand("kubectl", ["version", "--client"]);
+const kubectl = tool(KUBECTL);
 
 const yamlFiles = (await listFiles(DEPLOY_DIR)).filter((p) => /\.ya?ml$/.test(p));
 const relative = (path: string) => path.replace(REPO_ROOT, "");
@@ -125,7 +125,7 @@ Deno.test("each kustomization under deploy/ lists every manifest in its director
 });
 
 Deno.test("kubectl kustomize builds every kustomization, and what it renders matches the schemas", {
-  ignore: !HAS_KUBECTL,
+  ignore: kubectl.skip,
 }, async () => {
   const build = async (dir: string) => {
     const out = await runCommand("kubectl", ["kustomize", `${DEPLOY_DIR}${dir}`]);
@@ -165,6 +165,10 @@ Deno.test("kubectl kustomize builds every kustomization, and what it renders mat
   );
   assert.ok(argsOf(scoped).includes("--dry-run=false"));
 
+  const monitored = await build("overlays/monitored");
+  assert.deepEqual(kinds(monitored), [...kinds(plain), "PodMonitor", "PrometheusRule"].sort());
+  assert.ok(argsOf(monitored).includes("--dry-run=true"));
+
   const examples = await build("examples");
   assert.deepEqual(kinds(examples), [
     "Deployment",
@@ -178,7 +182,7 @@ Deno.test("kubectl kustomize builds every kustomization, and what it renders mat
 Deno.test(
   "the armed overlay refuses to build when --dry-run=true is no longer the first argument",
   {
-    ignore: !HAS_KUBECTL,
+    ignore: kubectl.skip,
   },
   async () => {
     const tmp = await Deno.makeTempDir({ prefix: "soomkiller-deploy-" });
@@ -338,7 +342,7 @@ Deno.test("the agent's probes and image: /healthz and /readyz on the metrics por
   assert.equal(c.image, `ghcr.io/kube-soomkiller/kube-soomkiller:${version}`);
 });
 
-Deno.test("RBAC grants exactly pods get/list/watch/delete, pods/eviction create and events.k8s.io events create, to the agent's service account only", async () => {
+Deno.test("RBAC grants exactly pods get/list/watch/delete, pods/eviction create, pods/status patch and events.k8s.io events create, to the agent's service account only", async () => {
   const objects = await baseObjects();
   const role = objects.ClusterRole!;
   const rules = (role.rules as Doc[]).map((r) => ({
@@ -350,6 +354,7 @@ Deno.test("RBAC grants exactly pods get/list/watch/delete, pods/eviction create 
   assert.deepEqual(rules, [
     { apiGroups: [""], resources: ["pods"], verbs: ["delete", "get", "list", "watch"], extra: [] },
     { apiGroups: [""], resources: ["pods/eviction"], verbs: ["create"], extra: [] },
+    { apiGroups: [""], resources: ["pods/status"], verbs: ["patch"], extra: [] },
     { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create"], extra: [] },
   ]);
   const text = JSON.stringify(role.rules);

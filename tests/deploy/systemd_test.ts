@@ -3,14 +3,16 @@
 // hardened, and load cleanly in systemd (systemd-analyze verify, when it is installed).
 
 import assert from "node:assert/strict";
-import { DEPLOY_DIR, hasCommand, REPO_ROOT, runCommand } from "./k8s_schema.ts";
+import { DEPLOY_DIR, REPO_ROOT, runCommand } from "./k8s_schema.ts";
+import { SYSTEMD_ANALYZE, tool } from "../tools.ts";
 
 const UNIT_PATH = `${DEPLOY_DIR}systemd/kube-soomkiller.service`;
 const UNIT_TEXT = await Deno.readTextFile(UNIT_PATH);
 const BINARY = "/usr/local/bin/kube-soomkiller";
 
+const systemdAnalyze = tool(SYSTEMD_ANALYZE);
 const SYSTEMD_VERSION = (() => {
-  if (!hasCommand("systemd-analyze")) return 0;
+  if (!systemdAnalyze.present) return 0;
   const out = new Deno.Command("systemd-analyze", { args: ["--version"], stdout: "piped" })
     .outputSync();
   return Number(/systemd (\d+)/.exec(new TextDecoder().decode(out.stdout))?.[1] ?? 0);
@@ -165,7 +167,7 @@ async function verifyCopy(replaceBinary: boolean): Promise<string> {
 Deno.test(
   "systemd-analyze verify accepts the unit: its one complaint is the binary not installed here",
   {
-    ignore: SYSTEMD_VERSION === 0,
+    ignore: systemdAnalyze.skip,
   },
   async () => {
     // As shipped: only the missing binary, which this machine does not have.
@@ -178,7 +180,7 @@ Deno.test(
 );
 
 Deno.test("systemd-analyze verify would catch a misspelt key in the unit", {
-  ignore: SYSTEMD_VERSION === 0,
+  ignore: systemdAnalyze.skip,
 }, async () => {
   const dir = await Deno.makeTempDir({ prefix: "soomkiller-unit-" });
   try {
@@ -198,7 +200,8 @@ Deno.test("systemd-analyze verify would catch a misspelt key in the unit", {
 });
 
 Deno.test("systemd-analyze security rates the unit's exposure at most 2.0 (of 10)", {
-  ignore: SYSTEMD_VERSION < 250, // --offline needs systemd 250
+  // --offline needs systemd 250 (Debian bookworm has 252)
+  ignore: systemdAnalyze.skip || (systemdAnalyze.present && SYSTEMD_VERSION < 250),
 }, async () => {
   const dir = await Deno.makeTempDir({ prefix: "soomkiller-unit-" });
   try {

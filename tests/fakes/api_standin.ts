@@ -13,6 +13,8 @@
  * | DELETE /api/v1/namespaces/{ns}/pods/{name}                 | 200 Pod with deletionTimestamp  |
  * |   (body DeleteOptions; `preconditions.uid` checked: 409)   |   kept in the store, terminating |
  * | POST /api/v1/namespaces/{ns}/pods/{name}/eviction          | 201 Status (429 via inject)     |
+ * | PATCH /api/v1/namespaces/{ns}/pods/{name}/status           | 200 Pod; strategic merge of     |
+ * |   (another `metadata.uid`: 422; other content types: 415) |   `status.conditions` by `type` |
  * | POST /apis/events.k8s.io/v1/namespaces/{ns}/events         | 201 Event, stored; 400/422      |
  * | GET /apis/events.k8s.io/v1/namespaces/{ns}/events          | EventList                       |
  *
@@ -163,10 +165,22 @@ export async function startApiStandin(options: ApiStandinOptions = {}): Promise<
     if (token !== null && request.headers.get("authorization") !== `Bearer ${token}`) {
       return failure(401, "Unauthorized", "Unauthorized");
     }
-    return route(request.method, url, recorded.body, rawBody);
+    return route(
+      request.method,
+      url,
+      recorded.body,
+      rawBody,
+      request.headers.get("content-type") ?? "",
+    );
   }
 
-  function route(method: string, url: URL, body: unknown, rawBody: string): Response {
+  function route(
+    method: string,
+    url: URL,
+    body: unknown,
+    rawBody: string,
+    contentType = "",
+  ): Response {
     const dryRun = url.searchParams.getAll("dryRun");
     if (dryRun.some((d) => d !== "All")) {
       return failure(400, "BadRequest", `Unsupported dry run value: "${dryRun.join(",")}"`);
@@ -195,6 +209,10 @@ export async function startApiStandin(options: ApiStandinOptions = {}): Promise<
       }
       if (method === "DELETE") return deletePod(namespace, name, body, isDryRun);
       return methodNotAllowed();
+    }
+    if ((match = p.match(/^api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/status$/))) {
+      if (method !== "PATCH") return methodNotAllowed();
+      return patchPodStatus(match[1]!, match[2]!, body, contentType, isDryRun);
     }
     if ((match = p.match(/^api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/eviction$/))) {
       if (method !== "POST") return methodNotAllowed();
@@ -238,6 +256,56 @@ export async function startApiStandin(options: ApiStandinOptions = {}): Promise<
       metadata: { resourceVersion: String(resourceVersion) },
       items,
     });
+  }
+
+  /** A strategic merge patch of the status: conditions merge by `type`, as on a real server. */
+  function patchPodStatus(
+    namespace: string,
+    name: string,
+    body: unknown,
+    contentType: string,
+    dryRun: boolean,
+  ): Response {
+    if (contentType.split(";")[0]!.trim() !== "application/strategic-merge-patch+json") {
+      return failure(
+        415,
+        "UnsupportedMediaType",
+        `the body of the request was in an unknown format`,
+      );
+    }
+    const patch = body as {
+      metadata?: { uid?: unknown };
+      status?: { conditions?: { type?: unknown }[] };
+    } | null;
+    if (patch === null || typeof patch !== "object") {
+      return failure(400, "BadRequest", `The request body is not a patch`);
+    }
+    const pod = findPod(namespace, name);
+    if (pod === undefined) return podNotFound(name);
+    const uid = patch.metadata?.uid;
+    if (uid !== undefined && uid !== pod.metadata?.uid) {
+      // As the API server: the patched object fails validation, uid being immutable.
+      return failure(
+        422,
+        "Invalid",
+        `Pod "${name}" is invalid: metadata.uid: Invalid value: "${uid}": field is immutable`,
+        { name, kind: "Pod" },
+      );
+    }
+    const conditions = [...(pod.status?.conditions ?? [])];
+    for (const condition of patch.status?.conditions ?? []) {
+      if (typeof condition?.type !== "string") {
+        return failure(422, "Invalid", `status.conditions[].type: Required value`);
+      }
+      const at = conditions.findIndex((c) => c.type === condition.type);
+      const merged = { ...(at >= 0 ? conditions[at] : {}), ...condition } as typeof conditions[0];
+      if (at >= 0) conditions[at] = merged;
+      else conditions.push(merged);
+    }
+    if (dryRun) return json(200, { ...pod, status: { ...pod.status, conditions } });
+    pod.status = { ...pod.status, conditions };
+    pod.metadata = { ...pod.metadata, resourceVersion: String(++resourceVersion) };
+    return json(200, pod);
   }
 
   function deletePod(namespace: string, name: string, body: unknown, dryRun: boolean): Response {
@@ -642,14 +710,48 @@ interface Certificates {
 }
 
 let certificatesOnce: Promise<Certificates> | null = null;
+/** The openssl program; tests of the fallback point it at one that does not exist. */
+let opensslCommand = "openssl";
 
-/** A CA, a server certificate for 127.0.0.1/localhost and a client certificate, once. */
+/** For tests: use `command` for openssl and forget the certificates made so far. */
+export function useOpensslCommandForTests(command: string): void {
+  opensslCommand = command;
+  certificatesOnce = null;
+}
+
+/**
+ * A CA, a server certificate for 127.0.0.1/localhost and a client certificate, once. Made
+ * with `openssl`; without it (a machine with only Deno), the throw-away PKI committed in
+ * tests/fixtures/pki/ (valid until 2126), unless SOOMKILLER_REQUIRE_TOOLS=1 (CI) asks for
+ * openssl itself (see tests/tools.ts).
+ */
 function certificates(): Promise<Certificates> {
   certificatesOnce ??= makeCertificates().catch((error) => {
+    if (opensslMissing(error)) return fixtureCertificates();
     certificatesOnce = null;
     throw error;
   });
   return certificatesOnce;
+}
+
+const PKI_FIXTURES = new URL("../fixtures/pki/", import.meta.url);
+
+/** True when `error` says openssl cannot run and the tests may do without it. */
+function opensslMissing(error: unknown): boolean {
+  const missing = error instanceof Deno.errors.NotFound ||
+    (error instanceof Error && error.message.startsWith('Cannot run "openssl"'));
+  return missing && Deno.env.get("SOOMKILLER_REQUIRE_TOOLS") !== "1";
+}
+
+async function fixtureCertificates(): Promise<Certificates> {
+  const read = (file: string) => Deno.readTextFile(new URL(file, PKI_FIXTURES));
+  return {
+    caPem: await read("ca.pem"),
+    serverCertPem: await read("server.pem"),
+    serverKeyPem: await read("server.key"),
+    clientCertPem: await read("client.pem"),
+    clientKeyPem: await read("client.key"),
+  };
 }
 
 const OPENSSL_CONFIG = `
@@ -751,7 +853,7 @@ async function makeCertificates(): Promise<Certificates> {
 async function openssl(cwd: string, args: string[]): Promise<void> {
   let output: Deno.CommandOutput;
   try {
-    output = await new Deno.Command("openssl", { args, cwd, stdin: "null" }).output();
+    output = await new Deno.Command(opensslCommand, { args, cwd, stdin: "null" }).output();
   } catch (error) {
     throw new Error(`Cannot run "openssl" for the API stand-in's certificates: ${error}`);
   }
@@ -817,7 +919,7 @@ async function serveNodeMutualTls(
 export async function makeUnrelatedCaPem(): Promise<string> {
   const dir = await Deno.makeTempDir();
   try {
-    const { success } = await new Deno.Command("openssl", {
+    const { success } = await new Deno.Command(opensslCommand, {
       args: [
         "req",
         "-x509",
@@ -840,6 +942,11 @@ export async function makeUnrelatedCaPem(): Promise<string> {
     }).output();
     if (!success) throw new Error("openssl could not make a CA");
     return await Deno.readTextFile(`${dir}/ca.pem`);
+  } catch (error) {
+    if (opensslMissing(error)) {
+      return await Deno.readTextFile(new URL("other-ca.pem", PKI_FIXTURES));
+    }
+    throw error;
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -12,7 +12,10 @@ import {
   VICTIM_UID,
   waitFor,
 } from "../fakes/agent_process.ts";
-import { promtoolCheckMetrics } from "./promtool.ts";
+import { promtoolStep } from "./promtool.ts";
+import { PROMTOOL, tool } from "../tools.ts";
+
+const promtool = tool(PROMTOOL);
 
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
 
@@ -35,7 +38,7 @@ Deno.test({
     "main.ts serves /metrics, /healthz and /readyz, and a dry-run decision leaves a SoftOOMKillDryRun Event",
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
+  async fn(t) {
     const node = await fakeNode();
     const port = freePort();
     const base = `http://127.0.0.1:${port}`;
@@ -120,7 +123,7 @@ Deno.test({
       assert.ok(metricValue(scrape, "soomkiller_node_swap_io_pages_per_second")! > 1000);
       assert.ok(metricValue(scrape, "soomkiller_cooldown_remaining_seconds")! > 50);
       assert.ok(metricValue(scrape, "soomkiller_tick_duration_seconds_count")! >= 5);
-      assert.equal(await promtoolCheckMetrics(scrape), "");
+      await promtoolStep(t, promtool, scrape);
     } catch (error) {
       failure = error;
     } finally {

@@ -1,4 +1,10 @@
-/** Runs `promtool check metrics` on exposition text; fails loudly when promtool is missing. */
+/**
+ * Runs `promtool check metrics` on exposition text. Tests get promtool through
+ * `tool(PROMTOOL)` (tests/tools.ts): without it they skip with one line, and under
+ * `SOOMKILLER_REQUIRE_TOOLS=1` they fail.
+ */
+import assert from "node:assert/strict";
+import type { ToolCheck } from "../tools.ts";
 
 /** Returns promtool's complaints; "" when the text passes. Throws without promtool. */
 export async function promtoolCheckMetrics(text: string): Promise<string> {
@@ -24,4 +30,23 @@ export async function promtoolCheckMetrics(text: string): Promise<string> {
     new TextDecoder().decode(output.stderr);
   if (!output.success) return decoded.trim() || `promtool exited with ${output.code}`;
   return decoded.trim();
+}
+
+/**
+ * A step "promtool check metrics accepts it" of test `t`, ignored (with the module's skip
+ * line) when promtool is missing: the rest of the test still runs.
+ */
+export async function promtoolStep(
+  t: Deno.TestContext,
+  promtool: ToolCheck,
+  text: string,
+): Promise<void> {
+  await t.step({
+    name: "promtool check metrics accepts it",
+    ignore: promtool.skip,
+    fn: async () => {
+      const problems = await promtoolCheckMetrics(text);
+      assert.equal(problems, "", problems);
+    },
+  });
 }

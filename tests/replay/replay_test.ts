@@ -32,6 +32,32 @@ Deno.test("replay() of the 6.12 leak trace: the headroom trigger acts ≥ 5 s be
   assert.match(action.evidence, /limit from memory\.swap\.max/);
 });
 
+Deno.test("replay() of a trace without pod names names the victim by UID and QoS class, never by an empty name", async () => {
+  // As `record` writes it on a node without API access: ticks only, no `pods` lines.
+  const text = await Deno.readTextFile(
+    new URL("../fixtures/traces/6.12-leak.jsonl", import.meta.url),
+  );
+  const nameless = text.split("\n").filter((line) => !line.includes('"kind":"pods"')).join("\n");
+  const result = await replay(parseTrace(nameless, "nameless"), config(), silent);
+  // The same decisions as with names (the stand-in pod lets the agent act), named by UID.
+  const named = await replay(await fixture("6.12-leak.jsonl"), config(), silent);
+  assert.deepEqual(
+    result.actions.map((a) => [a.tMs, a.trigger, a.victimUid]),
+    named.actions.map((a) => [a.tMs, a.trigger, a.victimUid]),
+  );
+  assert.equal(result.actions.length, 1);
+  const action = result.actions[0]!;
+  assert.equal(action.victim, "pod 38618784-f201-4d8e-ac50-91c148bafa08 (burstable)");
+  assert.equal(action.victimUid, "38618784-f201-4d8e-ac50-91c148bafa08");
+  const report = formatReplay(result);
+  assert.match(
+    report,
+    /would delete pod 38618784-f201-4d8e-ac50-91c148bafa08 \(burstable\) {2}swap/,
+  );
+  assert.doesNotMatch(report, /would \w+ \/ /);
+  assert.match(report, /first at \+\d+\.\ds \(headroom, pod 38618784-[^)]+ \(burstable\)\)/);
+});
+
 Deno.test("replay() of the 6.12 leak trace with the headroom trigger off: nothing acts, the kernel kills", async () => {
   const result = await replay(
     await fixture("6.12-leak.jsonl"),
