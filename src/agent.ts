@@ -17,8 +17,14 @@
  * (decide/evict_fallback.ts) ends in a DELETE.
  */
 import { type EventResult, recordTerminationEvent } from "./act/events.ts";
-import type { KubeApi } from "./act/kube_client.ts";
-import { isAction, type Outcome, terminate, type TerminateHow } from "./act/terminate.ts";
+import type { KubeApi, PodRef } from "./act/kube_client.ts";
+import {
+  isAction,
+  type Outcome,
+  startsCooldown,
+  terminate,
+  type TerminateHow,
+} from "./act/terminate.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import {
@@ -61,6 +67,7 @@ import {
 import {
   actedOnUids,
   type ActedPod,
+  forgetAction,
   INITIAL_KILL_ONCE_STATE,
   type KillOnceState,
   recordAction,
@@ -167,6 +174,11 @@ export class Agent {
   #repeatLogUntilMs = new Map<string, number>();
   /** Ticks in a row whose swap counters could not be read. */
   #swapReadFailures = 0;
+  /**
+   * Writes whose outcome is unknown (5xx, timeout, broken answer), by cgroup UID: the pod is
+   * read back on the next ticks until the API says what happened.
+   */
+  #unconfirmed = new Map<string, UnconfirmedWrite>();
 
   constructor(config: Config, deps: AgentDeps) {
     this.#config = config;
@@ -235,6 +247,8 @@ export class Agent {
     const observation = observeSwapIo(this.#pressure, { swapIoPages, atMs: nowMs }, config);
     this.#pressure = observation.state;
     this.#logTick(observation);
+    // Act: read back the pods of writes whose outcome was unknown (no call otherwise).
+    if (this.#unconfirmed.size > 0) await this.#confirmUnknownWrites(nowMs);
     const report = { observation, ...(meminfo ? { meminfo } : {}) };
 
     // 3. Decide: walk the pod cgroups only when something calls for it (never on a calm node).
@@ -515,20 +529,38 @@ export class Agent {
       nowMs,
     });
     this.#endRound(
-      isAction(outcome) ? "acted" : outcome.kind === "blocked" ? "all-blocked" : "inconclusive",
+      startsCooldown(outcome)
+        ? "acted"
+        : outcome.kind === "blocked"
+        ? "all-blocked"
+        : "inconclusive",
     );
 
     // Decide: an action starts the cooldown and closes the window; a pod deleted or
-    // evicted is never acted on again while its cgroup is there.
-    if (isAction(outcome)) this.#startCooldown();
-    if ((outcome.kind === "deleted" || outcome.kind === "evicted") && victim.pod !== null) {
+    // evicted is never acted on again while its cgroup is there. A write whose outcome is
+    // unknown counts as done until the pod is read back.
+    if (startsCooldown(outcome)) this.#startCooldown();
+    const wrote = outcome.kind === "deleted" || outcome.kind === "evicted" ||
+      outcome.kind === "unknown";
+    if (wrote && victim.pod !== null) {
+      const action = outcome.kind === "evicted" ||
+          (outcome.kind === "unknown" && config.terminationMode === "evict" && !fellBack)
+        ? "evict"
+        : "delete";
       this.#killOnce = recordAction(this.#killOnce, {
         uid: victim.stats.uid,
         name: candidateName(victim),
-        action: outcome.kind === "evicted" ? "evict" : "delete",
+        action,
         atMs: this.#deps.clock.monotonicMs(),
         gracePeriodSeconds: victim.pod.terminationGracePeriodSeconds,
       }, config.cooldownPeriodMs);
+      if (outcome.kind === "unknown") {
+        this.#unconfirmed.set(victim.stats.uid, {
+          ref: { namespace: victim.pod.namespace, name: victim.pod.name, uid: victim.pod.uid },
+          action,
+          failedReads: 0,
+        });
+      } else this.#unconfirmed.delete(victim.stats.uid);
     }
     // Act: an Event on the victim pod, so `kubectl describe pod` says why (never fatal).
     const event = await this.#recordEvent(trigger, observation, selection, victim, outcome);
@@ -540,6 +572,50 @@ export class Agent {
       ...(attempts.length > 0 ? { attempts } : {}),
       ...event,
     };
+  }
+
+  /**
+   * Reads back each pod whose write had an unknown outcome: gone or terminating → the write
+   * took effect (it stays in kill-once); the same uid still running → it did not, and the
+   * pod may be chosen again (after the cooldown that the write started). A failed read is
+   * tried again next tick, logged once per streak.
+   */
+  async #confirmUnknownWrites(nowMs: number): Promise<void> {
+    const { kube, log } = this.#deps;
+    for (const [uid, write] of [...this.#unconfirmed]) {
+      const pod = `${write.ref.namespace}/${write.ref.name}`;
+      if (kube.getPod === undefined) {
+        this.#unconfirmed.delete(uid);
+        continue;
+      }
+      const read = await kube.getPod(write.ref);
+      if (read.kind === "failed") {
+        write.failedReads++;
+        if (this.#mayLog(`confirm ${uid}`, nowMs)) {
+          log.error(
+            "Cannot read back {pod} after an unclear answer to its {action}: {error}; it " +
+              "counts as done until the API answers",
+            { pod, action: write.action, error: read.message, failedReads: write.failedReads },
+          );
+        }
+        continue;
+      }
+      this.#unconfirmed.delete(uid);
+      this.#repeatLogUntilMs.delete(`confirm ${uid}`);
+      if (read.kind === "running") {
+        this.#killOnce = forgetAction(this.#killOnce, uid);
+        log.warn(
+          `Read back {pod} after an unclear answer: still running with the same uid, so the ` +
+            `{action} did not happen; it may be chosen again after the cooldown`,
+          { pod, action: write.action, podUid: write.ref.uid },
+        );
+      } else {
+        log.info(
+          `Read back {pod} after an unclear answer: ${read.kind}: the {action} took effect`,
+          { pod, action: write.action, podUid: write.ref.uid, state: read.kind },
+        );
+      }
+    }
   }
 
   /** Feeds the evict-fallback clock how this tick ended. */
@@ -769,7 +845,12 @@ export class Agent {
       }
     }
     if (outcome.kind === "failed") log.error(message, properties);
-    else if (isAction(outcome)) log.warn(message, properties);
+    else if (outcome.kind === "unknown") {
+      log.warn(
+        message + "; counted as done: cooldown started, the pod is read back next tick",
+        properties,
+      );
+    } else if (isAction(outcome)) log.warn(message, properties);
     else if (outcome.kind === "blocked") {
       if (!round.wasBlocked) log.warn(message, properties);
       else log.debug(message, properties);
@@ -865,6 +946,13 @@ export class Agent {
       },
     );
   }
+}
+
+/** A write whose outcome is unknown, waiting to be read back. */
+interface UnconfirmedWrite {
+  readonly ref: PodRef;
+  readonly action: "delete" | "evict";
+  failedReads: number;
 }
 
 function messageOf(error: unknown): string {

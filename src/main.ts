@@ -3,7 +3,7 @@
  * handlers and builds the dependencies the rest receives.
  */
 import { inClusterConnection } from "./act/in_cluster.ts";
-import { createKubeClient, type KubeConnection } from "./act/kube_client.ts";
+import { createKubeClient, type KubeClient, type KubeConnection } from "./act/kube_client.ts";
 import { Agent } from "./agent.ts";
 import { type CliEnv, parseCli, VERSION } from "./cli.ts";
 import { systemClock } from "./clock.ts";
@@ -49,25 +49,41 @@ async function main(args: readonly string[]): Promise<number> {
   for (const problem of host.problems) log.error("Host check: {problem}", { problem });
   if (!host.ok) return 1;
 
-  let connection: KubeConnection;
-  try {
-    connection = await connect(config);
-  } catch (error) {
-    log.error("Cannot set up the Kubernetes client: {error}", {
-      error: error instanceof Error ? error.message : String(error),
-    });
-    return 1;
-  }
   // What operators see: metrics, health and the summary line, fed by the client and the loop.
   const observability = new Observability(config, {
     clock: systemClock,
     log: agentLogger("observe"),
     version: VERSION,
   });
-  const kube = createKubeClient(connection, {
-    timeoutMs: API_TIMEOUT_MS,
-    onRequest: observability.onApiRequest,
-  });
+  let connection: KubeConnection;
+  let kube: KubeClient;
+  try {
+    connection = await connect(config);
+    kube = createKubeClient(connection, {
+      timeoutMs: API_TIMEOUT_MS,
+      onRequest: observability.onApiRequest,
+      allowInsecureHttp: config.allowInsecureHttp ?? false,
+      onSkippedItems: (reasons) => {
+        // One malformed PodList item costs that pod only; say which, at most a few.
+        log.warn("Left {count} malformed pods out of the node's list: {reasons}", {
+          count: reasons.length,
+          reasons: reasons.slice(0, 5),
+        });
+      },
+    });
+  } catch (error) {
+    log.error("Cannot set up the Kubernetes client: {error}", {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return 1;
+  }
+  if (connection.server.startsWith("http:")) {
+    log.warn(
+      "API server {api} is plain http:// (--allow-insecure-http): the bearer token crosses " +
+        "the network in clear text",
+      { api: connection.server },
+    );
+  }
   const agent = new Agent(config, {
     sensor: hostSensor(denoHostFs, config.procRoot, config.cgroupRoot),
     clock: systemClock,
@@ -152,7 +168,11 @@ async function subcommand(name: "record" | "replay", args: readonly string[]): P
   if (!host.ok) return 1;
   // Names for the trace when an API is reachable; recording works without one.
   const kube = await connect(parsed.config).then(
-    (connection) => createKubeClient(connection, { timeoutMs: API_TIMEOUT_MS }),
+    (connection) =>
+      createKubeClient(connection, {
+        timeoutMs: API_TIMEOUT_MS,
+        allowInsecureHttp: parsed.config.allowInsecureHttp ?? false,
+      }),
     (error) => {
       console.error(`kube-soomkiller record: no pod names (${(error as Error).message})`);
       return null;
