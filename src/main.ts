@@ -28,6 +28,56 @@ const env: CliEnv = {
   },
 };
 
+/**
+ * Deno (≥ 2.9.2) starts the V8 inspector on 127.0.0.1:9229 when the process gets SIGUSR1
+ * (denoland/deno#35738), with no flag to turn that off; a JS listener does not stop it, and
+ * it stays off only when that address cannot be bound. An inspector runs any code a local
+ * client sends, with the agent's network permission and token. So the agent holds
+ * 127.0.0.1:9229 itself (in its own network namespace) and closes every connection to it,
+ * before Deno arms its handler 500 ms after start. Null when the port was already taken
+ * (then the inspector cannot bind it either).
+ */
+function holdInspectorPort(): Deno.Listener | null {
+  let listener: Deno.Listener;
+  try {
+    listener = Deno.listen({ hostname: "127.0.0.1", port: 9229 });
+  } catch {
+    return null;
+  }
+  (async () => {
+    try {
+      for await (const connection of listener) connection.close();
+    } catch {
+      // Closed at stop.
+    }
+  })();
+  return listener;
+}
+
+/**
+ * SIGUSR1 and SIGHUP change nothing: both are logged and ignored (SIGHUP's default action
+ * would end the agent without a word; there is no configuration to reload).
+ */
+function ignoreSignals(log: ReturnType<typeof agentLogger>, inspectorHeld: boolean): () => void {
+  const onUsr1 = () =>
+    log.warn(
+      "SIGUSR1 received: ignored; the V8 inspector is never opened in production ({why})",
+      {
+        why: inspectorHeld
+          ? "127.0.0.1:9229 is held by the agent"
+          : "127.0.0.1:9229 is in use by another process",
+      },
+    );
+  const onHup = () =>
+    log.warn("SIGHUP received: ignored (nothing to reload); send SIGTERM to stop the agent");
+  Deno.addSignalListener("SIGUSR1", onUsr1);
+  Deno.addSignalListener("SIGHUP", onHup);
+  return () => {
+    Deno.removeSignalListener("SIGUSR1", onUsr1);
+    Deno.removeSignalListener("SIGHUP", onHup);
+  };
+}
+
 async function main(args: readonly string[]): Promise<number> {
   if (args[0] === "record" || args[0] === "replay") return await subcommand(args[0], args.slice(1));
   const cli = parseCli(args, env);
@@ -41,8 +91,11 @@ async function main(args: readonly string[]): Promise<number> {
       return 2;
   }
   const config = cli.config;
+  // First, before Deno arms its SIGUSR1 inspector handler (500 ms after start).
+  const inspectorPort = holdInspectorPort();
   await setupLogging(config.logFormat, config.logLevel);
   const log = agentLogger("agent");
+  const restoreSignals = ignoreSignals(log, inspectorPort !== null);
 
   // The host view: refuse to start without cgroup v2 or swap counters; warn for the rest.
   const host = await checkHost(denoHostFs, config.procRoot, config.cgroupRoot);
@@ -144,6 +197,8 @@ async function main(args: readonly string[]): Promise<number> {
   ]);
   log.info("Stopped by signal");
   kube.close();
+  restoreSignals();
+  inspectorPort?.close();
   return 0;
 }
 
