@@ -17,7 +17,7 @@
  * (decide/evict_fallback.ts) ends in a DELETE.
  */
 import { type EventResult, recordTerminationEvent } from "./act/events.ts";
-import type { KubeApi, PodRef } from "./act/kube_client.ts";
+import { type KubeApi, KubeApiError, type PodRef } from "./act/kube_client.ts";
 import {
   isAction,
   type Outcome,
@@ -101,6 +101,8 @@ export interface AgentDeps {
   readonly log: Logger;
   /** Called after every tick with what it saw and did, and how long it took (metrics, health). */
   readonly onTick?: (report: TickReport, tickDurationMs: number) => void;
+  /** Uniform in [0, 1): the jitter of the API backoff. Default Math.random. */
+  readonly random?: () => number;
 }
 
 /** Which rule made the agent act. */
@@ -179,6 +181,10 @@ export class Agent {
    * read back on the next ticks until the API says what happened.
    */
   #unconfirmed = new Map<string, UnconfirmedWrite>();
+  /** Failed LISTs in a row, and when the next may be sent. */
+  readonly #reads = new FailureStreak();
+  /** Writes refused in a row (4xx other than gone/conflict), and when the next LIST may go. */
+  readonly #writes = new FailureStreak();
 
   constructor(config: Config, deps: AgentDeps) {
     this.#config = config;
@@ -382,14 +388,18 @@ export class Agent {
     const config = this.#config;
     const nowMs = clock.monotonicMs();
     const cache = this.#podMeta;
-    const stale = atRisk.length > 0 &&
+    // A pod already acted on is never chosen again: its containers (whose swap may keep
+    // growing through its grace period) ask nothing of the API.
+    const actedOn = actedOnUids(this.#killOnce);
+    const open = (c: ContainerHeadroom) => !actedOn.has(c.podUid);
+    const stale = atRisk.some(open) &&
       (cache === null || nowMs - cache.atMs > POD_META_MAX_AGE_MS ||
-        atRisk.some((c) => !cache.byUid.has(c.podUid)));
+        atRisk.some((c) => open(c) && !cache.byUid.has(c.podUid)));
     // A failed LIST leaves the default grace period (30 s) in force for the estimate.
     const refreshed = stale && await this.#refreshPodMeta();
     const byUid = this.#podMeta?.byUid;
     const alarms = headroomAlarms(
-      containers,
+      containers.filter(open),
       (uid) => byUid?.get(uid)?.terminationGracePeriodSeconds ?? null,
       config,
     );
@@ -522,11 +532,20 @@ export class Agent {
     }
     const { victim, outcome } = tries[tries.length - 1]!;
     const attempts = tries.slice(0, -1);
+    // A refused write (RBAC, 429, a bad request) backs the next LIST off, and only the first
+    // of a streak is an ERROR line; one that the API took ends the streak.
+    const streakGoesOn = outcome.kind === "failed" && this.#writes.failures > 0;
+    if (outcome.kind === "failed") {
+      this.#writes.failed(outcome.message, nowMs, this.#backoff(this.#writes, null));
+    } else if (outcome.kind !== "skipped" && outcome.kind !== "dry-run") {
+      this.#streakEnded(this.#writes, nowMs);
+    }
     this.#logRound(describe(victim), victim, outcome, attempts, selection, {
       wasBlocked,
       blockedMs,
       fellBack,
       nowMs,
+      streakGoesOn,
     });
     this.#endRound(
       startsCooldown(outcome)
@@ -650,8 +669,15 @@ export class Agent {
     for (const pod of review.stuck) this.#logStuck(pod, nowMs);
   }
 
-  /** One LIST of the node's pods into the metadata cache; false (logged) on failure. */
+  /**
+   * One LIST of the node's pods into the metadata cache; false on failure. After a failed
+   * call (a LIST, or a write refused) no LIST is sent until the backoff has passed: one
+   * ERROR line per failure streak, a summary when it ends.
+   */
   async #refreshPodMeta(): Promise<boolean> {
+    const { clock, log } = this.#deps;
+    const nowMs = clock.monotonicMs();
+    if (nowMs < Math.max(this.#reads.retryAtMs, this.#writes.retryAtMs)) return false;
     try {
       const pods = await this.#deps.kube.listNodePods(this.#config.nodeName);
       const byUid = new Map<string, PodMeta>();
@@ -659,19 +685,64 @@ export class Agent {
         byUid.set(pod.uid, pod);
         if (pod.mirrorOfUid !== null) byUid.set(pod.mirrorOfUid, pod);
       }
-      this.#podMeta = { byUid, atMs: this.#deps.clock.monotonicMs() };
+      this.#podMeta = { byUid, atMs: clock.monotonicMs() };
+      this.#streakEnded(this.#reads, clock.monotonicMs());
       return true;
     } catch (error) {
-      // The same failure (RBAC, TLS, an unreachable server) once a minute, not every tick.
       const message = messageOf(error);
-      if (this.#mayLog(`list ${message}`, this.#deps.clock.monotonicMs())) {
-        this.#deps.log.error("Cannot list pods on node {nodeName}: {error}", {
-          nodeName: this.#config.nodeName,
-          error: message,
-        });
+      const retryAfterMs = error instanceof KubeApiError ? error.retryAfterMs : null;
+      const delayMs = this.#reads.failed(message, nowMs, this.#backoff(this.#reads, retryAfterMs));
+      const properties = {
+        nodeName: this.#config.nodeName,
+        error: message,
+        retrySeconds: Math.round(delayMs / 100) / 10,
+        failedCalls: this.#reads.failures,
+      };
+      if (this.#reads.failures === 1) {
+        log.error(
+          "Cannot list pods on node {nodeName}: {error}; next try in {retrySeconds} s (further " +
+            "failures at debug level until it works)",
+          properties,
+        );
+      } else {
+        log.debug(
+          "Cannot list pods on node {nodeName} ({failedCalls} failed calls): {error}; next try " +
+            "in {retrySeconds} s",
+          properties,
+        );
       }
       return false;
     }
+  }
+
+  /**
+   * The delay after one more failure: the poll interval doubled per failure in the streak
+   * (at most 64 s), times a jitter in [0.5, 1), never under one poll interval; at least the
+   * server's Retry-After (honoured up to 5 minutes).
+   */
+  #backoff(streak: FailureStreak, retryAfterMs: number | null): number {
+    const pollMs = this.#config.pollIntervalMs;
+    const nominalMs = Math.min(MAX_BACKOFF_MS, pollMs * 2 ** streak.failures);
+    const random = this.#deps.random ?? Math.random;
+    const jittered = Math.max(pollMs, nominalMs * (0.5 + 0.5 * random()));
+    return retryAfterMs === null
+      ? jittered
+      : Math.max(jittered, Math.min(retryAfterMs, MAX_RETRY_AFTER_MS));
+  }
+
+  /** A call of this kind worked: a streak of failures before it ends with one summary line. */
+  #streakEnded(streak: FailureStreak, nowMs: number): void {
+    if (streak.failures === 0) return;
+    this.#deps.log.info(
+      "API answers again after {failedCalls} failed calls over {seconds} s (last error: " +
+        "{error})",
+      {
+        failedCalls: streak.failures,
+        seconds: Math.round((nowMs - streak.startMs) / 1000),
+        error: streak.lastError,
+      },
+    );
+    streak.reset();
   }
 
   /** Posts the Event of an action (dry-run included) on the victim pod; nothing otherwise. */
@@ -784,6 +855,8 @@ export class Agent {
       readonly blockedMs: number;
       readonly fellBack: boolean;
       readonly nowMs: number;
+      /** A failed write after others failed: logged at debug level (one ERROR per streak). */
+      readonly streakGoesOn: boolean;
     },
   ): void {
     const { log } = this.#deps;
@@ -844,8 +917,10 @@ export class Agent {
         });
       }
     }
-    if (outcome.kind === "failed") log.error(message, properties);
-    else if (outcome.kind === "unknown") {
+    if (outcome.kind === "failed") {
+      if (round.streakGoesOn) log.debug(message, properties);
+      else log.error(message, properties);
+    } else if (outcome.kind === "unknown") {
       log.warn(
         message + "; counted as done: cooldown started, the pod is read back next tick",
         properties,
@@ -945,6 +1020,34 @@ export class Agent {
         })),
       },
     );
+  }
+}
+
+/** Nominal backoff ceiling after repeated API failures, ms. */
+const MAX_BACKOFF_MS = 64_000;
+/** The longest Retry-After honoured, ms (a longer one is cut to this). */
+const MAX_RETRY_AFTER_MS = 300_000;
+
+/** Failures in a row of one kind of API call. */
+class FailureStreak {
+  failures = 0;
+  startMs = 0;
+  retryAtMs = -Infinity;
+  lastError = "";
+
+  /** Counts one failure; the next call waits `delayMs`. Returns `delayMs`. */
+  failed(error: string, nowMs: number, delayMs: number): number {
+    if (this.failures === 0) this.startMs = nowMs;
+    this.failures++;
+    this.lastError = error;
+    this.retryAtMs = nowMs + delayMs;
+    return delayMs;
+  }
+
+  reset(): void {
+    this.failures = 0;
+    this.retryAtMs = -Infinity;
+    this.lastError = "";
   }
 }
 
