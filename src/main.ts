@@ -9,6 +9,7 @@ import { type CliEnv, parseCli, VERSION } from "./cli.ts";
 import { systemClock } from "./clock.ts";
 import { API_TIMEOUT_MS, type Config } from "./config.ts";
 import { agentLogger, setupLogging } from "./observe/log.ts";
+import type { EndpointServer } from "./observe/http.ts";
 import { Observability } from "./observe/observability.ts";
 import { checkHost } from "./sense/host_check.ts";
 import { denoHostFs } from "./sense/host_fs.ts";
@@ -147,7 +148,7 @@ async function main(args: readonly string[]): Promise<number> {
 
   const stop = new AbortController();
   // The HTTP endpoint (--metrics-addr) starts before the loop; an address in use stops the start.
-  let server: Deno.HttpServer | null;
+  let server: EndpointServer | null;
   try {
     server = observability.serve(stop.signal);
   } catch (error) {

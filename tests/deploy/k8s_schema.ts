@@ -18,6 +18,7 @@ import { ClusterRole } from "kubernetes-models/rbac.authorization.k8s.io/v1/Clus
 import { ClusterRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding";
 import { ValidatingAdmissionPolicy } from "kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy";
 import { ValidatingAdmissionPolicyBinding } from "kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 
 /** A parsed YAML document: a Kubernetes object, a kustomization or a skaffold config. */
 // deno-lint-ignore no-explicit-any
@@ -92,6 +93,7 @@ const MODELS: Record<string, ModelClass> = {
     ValidatingAdmissionPolicy as unknown as ModelClass,
   "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding":
     ValidatingAdmissionPolicyBinding as unknown as ModelClass,
+  "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy as unknown as ModelClass,
 };
 
 /** Identifies an object in messages: `DaemonSet "kube-soomkiller"`. */
