@@ -101,6 +101,8 @@ export interface AgentDeps {
   readonly log: Logger;
   /** Called after every tick with what it saw and did, and how long it took (metrics, health). */
   readonly onTick?: (report: TickReport, tickDurationMs: number) => void;
+  /** Called as each tick of run() begins (liveness: a tick in progress may wait on the API). */
+  readonly onTickStart?: () => void;
   /** Uniform in [0, 1): the jitter of the API backoff. Default Math.random. */
   readonly random?: () => number;
 }
@@ -197,6 +199,7 @@ export class Agent {
     const { clock } = this.#deps;
     while (!signal.aborted) {
       const startedMs = clock.monotonicMs();
+      this.#deps.onTickStart?.();
       let report: TickReport;
       try {
         report = await this.tick();

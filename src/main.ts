@@ -144,6 +144,7 @@ async function main(args: readonly string[]): Promise<number> {
     kube,
     log,
     onTick: observability.onTick,
+    onTickStart: observability.onTickStart,
   });
 
   const stop = new AbortController();

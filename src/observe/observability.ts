@@ -43,6 +43,11 @@ export class Observability {
     this.metrics.apiRequest(verb, code);
   };
 
+  /** For `AgentDeps.onTickStart`: liveness knows a tick is in progress. */
+  readonly onTickStart = (): void => {
+    this.health.tickStarted();
+  };
+
   /** For `AgentDeps.onTick`: metrics, liveness and the summary line. Cheap: runs every tick. */
   readonly onTick = (report: TickReport, tickDurationMs: number): void => {
     const nowMs = this.#deps.clock.monotonicMs();
