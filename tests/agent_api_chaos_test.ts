@@ -244,6 +244,22 @@ Deno.test("a write that did not happen (500 before commit) is confirmed by readi
   });
 });
 
+Deno.test("chaos: 60 s where every other write commits and then errors: no cooldown violation", async () => {
+  const answers: Answer[] = [];
+  for (let i = 0; i < 30; i++) {
+    answers.push(
+      i % 2 === 0 ? { status: [500, 502, 503, 504][i % 4]!, commit: true } : "ok",
+    );
+  }
+  for (const mode of ["delete", "evict"] as const) {
+    await runAgent(mode, answers, [], 60, (run) => {
+      assert.deepEqual(violations(run, answers), [], mode);
+      // One write per cooldown at most: 10 s cooldown, 60 s run.
+      assert.ok(run.api.requests.filter(isDestructive).length <= 6, mode);
+    });
+  }
+});
+
 for (const mode of ["delete", "evict"] as const) {
   Deno.test(`property (${mode} mode): under any sequence of API answers, never two destructive requests for different pods within one cooldown`, async () => {
     await fc.assert(

@@ -183,3 +183,20 @@ Deno.test("a redirect is an error: a same-origin 307 never turns a DELETE into a
     assert.equal(api.requests.length, 2);
   });
 });
+
+Deno.test("a kubeconfig server with user:pass@ and a bad scheme is named without the password", async () => {
+  const { selectFromKubeconfig } = await import("../../src/act/kubeconfig.ts");
+  assert.throws(
+    () =>
+      selectFromKubeconfig(
+        {
+          "current-context": "x",
+          contexts: [{ name: "x", context: { cluster: "c" } }],
+          clusters: [{ name: "c", cluster: { server: "ftp://admin:s3cret@10.0.0.1:6443" } }],
+        },
+        "/k",
+        "/",
+      ),
+    (error: Error) => !error.message.includes("s3cret") && /\*\*\*@10\.0\.0\.1/.test(error.message),
+  );
+});
