@@ -651,9 +651,12 @@ export function parseRetryAfter(value: string | null, nowMs: number = Date.now()
   return Number.isNaN(at) ? null : Math.max(0, at - nowMs);
 }
 
-/** Network errors that mean no request reached the server. */
-const NOT_SENT =
-  /connection refused|certificate|handshake|tls|dns error|failed to lookup|name or service/i;
+/**
+ * Network errors that mean no request reached the server: those of the connect phase
+ * (reqwest's "(Connect)": TCP connect, DNS, the TLS handshake). Any other error, e.g. a
+ * reset or a TLS close after the request went out, may follow a committed write.
+ */
+const NOT_SENT = /\(Connect\)|connection refused|failed to lookup address|dns error/i;
 
 /**
  * Checks the server URL and drops a trailing slash. `http://` only with

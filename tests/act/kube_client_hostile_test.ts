@@ -200,3 +200,21 @@ Deno.test("a kubeconfig server with user:pass@ and a bad scheme is named without
     (error: Error) => !error.message.includes("s3cret") && /\*\*\*@10\.0\.0\.1/.test(error.message),
   );
 });
+
+Deno.test("a refused connection is a failed write (nothing sent), a reset after sending is unknown", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const refused = createKubeClient({ ...BASE, server: `http://127.0.0.1:${port}` }, {
+    allowInsecureHttp: true,
+  });
+  const ref = { namespace: "default", name: "web-0", uid: "uid-web-0" };
+  assert.equal((await refused.deletePod(ref)).kind, "failed");
+  refused.close();
+  await withStandin(async (api, client) => {
+    api.inject({ method: "DELETE" }, { status: 200, brokenBody: true, commit: true });
+    const result = await client.deletePod(ref);
+    assert.equal(result.kind, "unknown");
+    assert.match((result as { message: string }).message, /it may have happened/);
+  });
+});
