@@ -219,6 +219,8 @@ async function subcommand(name: "record" | "replay", args: readonly string[]): P
       await setupLogging(parsed.config.logFormat, parsed.config.logLevel);
       return await runReplay(parsed);
   }
+  // A recording runs for long too: the same SIGUSR1 guard as the agent.
+  const inspectorPort = holdInspectorPort();
   await setupLogging(parsed.config.logFormat, parsed.config.logLevel);
   const host = await checkHost(denoHostFs, parsed.config.procRoot, parsed.config.cgroupRoot);
   for (const problem of host.problems) console.error(`kube-soomkiller record: ${problem}`);
@@ -241,6 +243,7 @@ async function subcommand(name: "record" | "replay", args: readonly string[]): P
   }
   const code = await runRecord(parsed, kube, stop.signal);
   kube?.close();
+  inspectorPort?.close();
   return code;
 }
 
