@@ -539,7 +539,11 @@ export class Agent {
     // of a streak is an ERROR line; one that the API took ends the streak.
     const streakGoesOn = outcome.kind === "failed" && this.#writes.failures > 0;
     if (outcome.kind === "failed") {
-      this.#writes.failed(outcome.message, nowMs, this.#backoff(this.#writes, null));
+      this.#writes.failed(
+        outcome.message,
+        nowMs,
+        this.#backoff(this.#writes, outcome.retryAfterMs ?? null),
+      );
     } else if (outcome.kind !== "skipped" && outcome.kind !== "dry-run") {
       this.#streakEnded(this.#writes, nowMs);
     }

@@ -191,3 +191,19 @@ Deno.test("a failing LIST backs off exponentially (with jitter), and a success e
   const summary = h.log.matching(/API answers again after 5 failed calls over 16 s/);
   assert.equal(summary.length, 1, JSON.stringify(h.log.lines.map((l) => l.text)));
 });
+
+Deno.test("a DELETE refused with 429 and Retry-After: 20 holds the next LIST and DELETE back 20 s", async () => {
+  await using h = await setup({});
+  h.node.pods = [stats(fakePodUid(1), 180, 90), stats(fakePodUid(2), 20, 60)];
+  h.node.swapIoPagesPerSecond = 5_000;
+  h.api.inject({ method: "DELETE" }, { status: 429, headers: { "retry-after": "20" } }, 1);
+  const tickOf: number[] = [];
+  for (let tick = 0; tick < 30; tick++) {
+    const before = h.api.requests.filter((r) => r.method === "DELETE").length;
+    await h.ticks(1);
+    if (h.api.requests.filter((r) => r.method === "DELETE").length > before) tickOf.push(tick);
+  }
+  // Refused at tick 3 (the server did nothing); the next try not before tick 23.
+  assert.deepEqual(tickOf, [3, 23]);
+  assert.equal(lists(h.api).length, 2);
+});

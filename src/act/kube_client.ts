@@ -31,8 +31,16 @@ export type DeleteResult =
    * the pod back before trying anything else.
    */
   | { readonly kind: "unknown"; readonly code: number | null; readonly message: string }
-  /** Refused outright (4xx, or nothing was sent): code null when no request went out. */
-  | { readonly kind: "failed"; readonly code: number | null; readonly message: string };
+  /**
+   * Refused outright (4xx, or nothing was sent): code null when no request went out.
+   * `retryAfterMs`: the server's Retry-After, when it sent one.
+   */
+  | {
+    readonly kind: "failed";
+    readonly code: number | null;
+    readonly message: string;
+    readonly retryAfterMs?: number;
+  };
 
 /** What an eviction (`POST …/pods/{name}/eviction`) came to. */
 export type EvictResult =
@@ -50,8 +58,13 @@ export type EvictResult =
   | { readonly kind: "conflict"; readonly code: 409; readonly message: string }
   /** The server may have acted (see {@linkcode DeleteResult}). */
   | { readonly kind: "unknown"; readonly code: number | null; readonly message: string }
-  /** Refused outright (4xx, or nothing was sent). */
-  | { readonly kind: "failed"; readonly code: number | null; readonly message: string };
+  /** Refused outright (4xx, or nothing was sent); `retryAfterMs` as for a DELETE. */
+  | {
+    readonly kind: "failed";
+    readonly code: number | null;
+    readonly message: string;
+    readonly retryAfterMs?: number;
+  };
 
 /** What reading one pod back came to (after a write whose outcome is unknown). */
 export type PodReadResult =
@@ -345,7 +358,7 @@ export function createKubeClient(
           `service account: ${statusDetail(status, body)}`,
       };
     }
-    return answerOfWrite(status, body, `Cannot delete ${what}`);
+    return answerOfWrite(status, body, `Cannot delete ${what}`, result.retryAfterMs);
   }
 
   async function evictPod(ref: PodRef): Promise<EvictResult> {
@@ -404,7 +417,7 @@ export function createKubeClient(
           `the agent's service account: ${detail}`,
       };
     }
-    return answerOfWrite(status, body, `Cannot evict ${what}`);
+    return answerOfWrite(status, body, `Cannot evict ${what}`, result.retryAfterMs);
   }
 
   async function getPod(ref: PodRef): Promise<PodReadResult> {
@@ -590,6 +603,7 @@ function answerOfWrite(
   status: number,
   body: unknown,
   prefix: string,
+  retryAfterMs: number | null,
 ): DeleteResult & EvictResult {
   const detail = statusDetail(status, body);
   if (status >= 300 && status <= 399) {
@@ -601,7 +615,12 @@ function answerOfWrite(
     };
   }
   if (status >= 400 && status <= 499) {
-    return { kind: "failed", code: status, message: `${prefix}: ${detail}` };
+    return {
+      kind: "failed",
+      code: status,
+      message: `${prefix}: ${detail}`,
+      ...(retryAfterMs === null ? {} : { retryAfterMs }),
+    };
   }
   return { kind: "unknown", code: status, message: `${prefix}: ${detail} (it may have happened)` };
 }

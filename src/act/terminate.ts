@@ -32,8 +32,13 @@ export type Outcome =
    * 2xx): counted as possibly done, so the cooldown starts and the pod is read back later.
    */
   | { readonly kind: "unknown"; readonly code: number | null; readonly message: string }
-  /** Refused outright (4xx, or nothing was sent); the loop goes on. */
-  | { readonly kind: "failed"; readonly code: number | null; readonly message: string };
+  /** Refused outright (4xx, or nothing was sent); the loop goes on, after Retry-After if any. */
+  | {
+    readonly kind: "failed";
+    readonly code: number | null;
+    readonly message: string;
+    readonly retryAfterMs?: number;
+  };
 
 export interface TerminateDeps {
   readonly sensor: NodeSensor;
@@ -92,6 +97,11 @@ export async function terminate(
     case "unknown":
       return { kind: "unknown", code: result.code, message: result.message };
     case "failed":
-      return { kind: "failed", code: result.code, message: result.message };
+      return {
+        kind: "failed",
+        code: result.code,
+        message: result.message,
+        ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }),
+      };
   }
 }
