@@ -15,6 +15,11 @@
  * pods, protected namespaces and priorities, and pods that opt out by annotation. In evict
  * mode a blocked eviction moves on to the next candidate, and a deadline
  * (decide/evict_fallback.ts) ends in a DELETE.
+ *
+ * Whatever the API answers, one action per cooldown: a write whose outcome is unknown
+ * (5xx, a timeout, a broken answer) counts as done (cooldown, kill-once) until the pod is
+ * read back. Failed calls back the next LIST off (jitter, Retry-After), one ERROR line per
+ * failure streak.
  */
 import { type EventResult, recordTerminationEvent } from "./act/events.ts";
 import { type KubeApi, KubeApiError, type PodRef } from "./act/kube_client.ts";
@@ -544,7 +549,10 @@ export class Agent {
         nowMs,
         this.#backoff(this.#writes, outcome.retryAfterMs ?? null),
       );
-    } else if (outcome.kind !== "skipped" && outcome.kind !== "dry-run") {
+    } else if (
+      outcome.kind !== "skipped" && outcome.kind !== "dry-run" &&
+      outcome.kind !== "unknown"
+    ) {
       this.#streakEnded(this.#writes, nowMs);
     }
     this.#logRound(describe(victim), victim, outcome, attempts, selection, {
