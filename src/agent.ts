@@ -15,10 +15,21 @@
  * pods, protected namespaces and priorities, and pods that opt out by annotation. In evict
  * mode a blocked eviction moves on to the next candidate, and a deadline
  * (decide/evict_fallback.ts) ends in a DELETE.
+ *
+ * Whatever the API answers, one action per cooldown: a write whose outcome is unknown
+ * (5xx, a timeout, a broken answer) counts as done (cooldown, kill-once) until the pod is
+ * read back. Failed calls back the next LIST off (jitter, Retry-After), one ERROR line per
+ * failure streak.
  */
 import { type EventResult, recordTerminationEvent } from "./act/events.ts";
-import type { KubeApi } from "./act/kube_client.ts";
-import { isAction, type Outcome, terminate, type TerminateHow } from "./act/terminate.ts";
+import { type KubeApi, KubeApiError, type PodRef } from "./act/kube_client.ts";
+import {
+  isAction,
+  type Outcome,
+  startsCooldown,
+  terminate,
+  type TerminateHow,
+} from "./act/terminate.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import {
@@ -61,6 +72,7 @@ import {
 import {
   actedOnUids,
   type ActedPod,
+  forgetAction,
   INITIAL_KILL_ONCE_STATE,
   type KillOnceState,
   recordAction,
@@ -94,6 +106,10 @@ export interface AgentDeps {
   readonly log: Logger;
   /** Called after every tick with what it saw and did, and how long it took (metrics, health). */
   readonly onTick?: (report: TickReport, tickDurationMs: number) => void;
+  /** Called as each tick of run() begins (liveness: a tick in progress may wait on the API). */
+  readonly onTickStart?: () => void;
+  /** Uniform in [0, 1): the jitter of the API backoff. Default Math.random. */
+  readonly random?: () => number;
 }
 
 /** Which rule made the agent act. */
@@ -167,6 +183,15 @@ export class Agent {
   #repeatLogUntilMs = new Map<string, number>();
   /** Ticks in a row whose swap counters could not be read. */
   #swapReadFailures = 0;
+  /**
+   * Writes whose outcome is unknown (5xx, timeout, broken answer), by cgroup UID: the pod is
+   * read back on the next ticks until the API says what happened.
+   */
+  #unconfirmed = new Map<string, UnconfirmedWrite>();
+  /** Failed LISTs in a row, and when the next may be sent. */
+  readonly #reads = new FailureStreak();
+  /** Writes refused in a row (4xx other than gone/conflict), and when the next LIST may go. */
+  readonly #writes = new FailureStreak();
 
   constructor(config: Config, deps: AgentDeps) {
     this.#config = config;
@@ -179,6 +204,7 @@ export class Agent {
     const { clock } = this.#deps;
     while (!signal.aborted) {
       const startedMs = clock.monotonicMs();
+      this.#deps.onTickStart?.();
       let report: TickReport;
       try {
         report = await this.tick();
@@ -235,6 +261,8 @@ export class Agent {
     const observation = observeSwapIo(this.#pressure, { swapIoPages, atMs: nowMs }, config);
     this.#pressure = observation.state;
     this.#logTick(observation);
+    // Act: read back the pods of writes whose outcome was unknown (no call otherwise).
+    if (this.#unconfirmed.size > 0) await this.#confirmUnknownWrites(nowMs);
     const report = { observation, ...(meminfo ? { meminfo } : {}) };
 
     // 3. Decide: walk the pod cgroups only when something calls for it (never on a calm node).
@@ -371,14 +399,18 @@ export class Agent {
     const config = this.#config;
     const nowMs = clock.monotonicMs();
     const cache = this.#podMeta;
-    const stale = atRisk.length > 0 &&
+    // A pod already acted on is never chosen again: its containers (whose swap may keep
+    // growing through its grace period) ask nothing of the API.
+    const actedOn = actedOnUids(this.#killOnce);
+    const open = (c: ContainerHeadroom) => !actedOn.has(c.podUid);
+    const stale = atRisk.some(open) &&
       (cache === null || nowMs - cache.atMs > POD_META_MAX_AGE_MS ||
-        atRisk.some((c) => !cache.byUid.has(c.podUid)));
+        atRisk.some((c) => open(c) && !cache.byUid.has(c.podUid)));
     // A failed LIST leaves the default grace period (30 s) in force for the estimate.
     const refreshed = stale && await this.#refreshPodMeta();
     const byUid = this.#podMeta?.byUid;
     const alarms = headroomAlarms(
-      containers,
+      containers.filter(open),
       (uid) => byUid?.get(uid)?.terminationGracePeriodSeconds ?? null,
       config,
     );
@@ -511,27 +543,61 @@ export class Agent {
     }
     const { victim, outcome } = tries[tries.length - 1]!;
     const attempts = tries.slice(0, -1);
+    // A refused write (RBAC, 429, a bad request) backs the next LIST off, and only the first
+    // of a streak is an ERROR line; one that the API took ends the streak.
+    const streakGoesOn = outcome.kind === "failed" && this.#writes.failures > 0;
+    if (outcome.kind === "failed") {
+      this.#writes.failed(
+        outcome.message,
+        nowMs,
+        this.#backoff(this.#writes, outcome.retryAfterMs ?? null),
+      );
+    } else if (
+      outcome.kind !== "skipped" && outcome.kind !== "dry-run" &&
+      outcome.kind !== "unknown"
+    ) {
+      this.#streakEnded(this.#writes, nowMs);
+    }
     this.#logRound(describe(victim), victim, outcome, attempts, selection, {
       wasBlocked,
       blockedMs,
       fellBack,
       nowMs,
+      streakGoesOn,
     });
     this.#endRound(
-      isAction(outcome) ? "acted" : outcome.kind === "blocked" ? "all-blocked" : "inconclusive",
+      startsCooldown(outcome)
+        ? "acted"
+        : outcome.kind === "blocked"
+        ? "all-blocked"
+        : "inconclusive",
     );
 
     // Decide: an action starts the cooldown and closes the window; a pod deleted or
-    // evicted is never acted on again while its cgroup is there.
-    if (isAction(outcome)) this.#startCooldown();
-    if ((outcome.kind === "deleted" || outcome.kind === "evicted") && victim.pod !== null) {
+    // evicted is never acted on again while its cgroup is there. A write whose outcome is
+    // unknown counts as done until the pod is read back.
+    if (startsCooldown(outcome)) this.#startCooldown();
+    const wrote = outcome.kind === "deleted" || outcome.kind === "evicted" ||
+      outcome.kind === "unknown";
+    if (wrote && victim.pod !== null) {
+      const action = outcome.kind === "evicted" ||
+          (outcome.kind === "unknown" && config.terminationMode === "evict" && !fellBack)
+        ? "evict"
+        : "delete";
       this.#killOnce = recordAction(this.#killOnce, {
         uid: victim.stats.uid,
         name: candidateName(victim),
-        action: outcome.kind === "evicted" ? "evict" : "delete",
+        action,
         atMs: this.#deps.clock.monotonicMs(),
         gracePeriodSeconds: victim.pod.terminationGracePeriodSeconds,
       }, config.cooldownPeriodMs);
+      if (outcome.kind === "unknown") {
+        this.#unconfirmed.set(victim.stats.uid, {
+          ref: { namespace: victim.pod.namespace, name: victim.pod.name, uid: victim.pod.uid },
+          action,
+          failedReads: 0,
+        });
+      } else this.#unconfirmed.delete(victim.stats.uid);
     }
     // Act: an Event on the victim pod, so `kubectl describe pod` says why (never fatal).
     const event = await this.#recordEvent(trigger, observation, selection, victim, outcome);
@@ -543,6 +609,50 @@ export class Agent {
       ...(attempts.length > 0 ? { attempts } : {}),
       ...event,
     };
+  }
+
+  /**
+   * Reads back each pod whose write had an unknown outcome: gone or terminating → the write
+   * took effect (it stays in kill-once); the same uid still running → it did not, and the
+   * pod may be chosen again (after the cooldown that the write started). A failed read is
+   * tried again next tick, logged once per streak.
+   */
+  async #confirmUnknownWrites(nowMs: number): Promise<void> {
+    const { kube, log } = this.#deps;
+    for (const [uid, write] of [...this.#unconfirmed]) {
+      const pod = `${write.ref.namespace}/${write.ref.name}`;
+      if (kube.getPod === undefined) {
+        this.#unconfirmed.delete(uid);
+        continue;
+      }
+      const read = await kube.getPod(write.ref);
+      if (read.kind === "failed") {
+        write.failedReads++;
+        if (this.#mayLog(`confirm ${uid}`, nowMs)) {
+          log.error(
+            "Cannot read back {pod} after an unclear answer to its {action}: {error}; it " +
+              "counts as done until the API answers",
+            { pod, action: write.action, error: read.message, failedReads: write.failedReads },
+          );
+        }
+        continue;
+      }
+      this.#unconfirmed.delete(uid);
+      this.#repeatLogUntilMs.delete(`confirm ${uid}`);
+      if (read.kind === "running") {
+        this.#killOnce = forgetAction(this.#killOnce, uid);
+        log.warn(
+          `Read back {pod} after an unclear answer: still running with the same uid, so the ` +
+            `{action} did not happen; it may be chosen again after the cooldown`,
+          { pod, action: write.action, podUid: write.ref.uid },
+        );
+      } else {
+        log.info(
+          `Read back {pod} after an unclear answer: ${read.kind}: the {action} took effect`,
+          { pod, action: write.action, podUid: write.ref.uid, state: read.kind },
+        );
+      }
+    }
   }
 
   /** Feeds the evict-fallback clock how this tick ended. */
@@ -577,8 +687,15 @@ export class Agent {
     for (const pod of review.stuck) this.#logStuck(pod, nowMs);
   }
 
-  /** One LIST of the node's pods into the metadata cache; false (logged) on failure. */
+  /**
+   * One LIST of the node's pods into the metadata cache; false on failure. After a failed
+   * call (a LIST, or a write refused) no LIST is sent until the backoff has passed: one
+   * ERROR line per failure streak, a summary when it ends.
+   */
   async #refreshPodMeta(): Promise<boolean> {
+    const { clock, log } = this.#deps;
+    const nowMs = clock.monotonicMs();
+    if (nowMs < Math.max(this.#reads.retryAtMs, this.#writes.retryAtMs)) return false;
     try {
       const pods = await this.#deps.kube.listNodePods(this.#config.nodeName);
       const byUid = new Map<string, PodMeta>();
@@ -586,19 +703,64 @@ export class Agent {
         byUid.set(pod.uid, pod);
         if (pod.mirrorOfUid !== null) byUid.set(pod.mirrorOfUid, pod);
       }
-      this.#podMeta = { byUid, atMs: this.#deps.clock.monotonicMs() };
+      this.#podMeta = { byUid, atMs: clock.monotonicMs() };
+      this.#streakEnded(this.#reads, clock.monotonicMs());
       return true;
     } catch (error) {
-      // The same failure (RBAC, TLS, an unreachable server) once a minute, not every tick.
       const message = messageOf(error);
-      if (this.#mayLog(`list ${message}`, this.#deps.clock.monotonicMs())) {
-        this.#deps.log.error("Cannot list pods on node {nodeName}: {error}", {
-          nodeName: this.#config.nodeName,
-          error: message,
-        });
+      const retryAfterMs = error instanceof KubeApiError ? error.retryAfterMs : null;
+      const delayMs = this.#reads.failed(message, nowMs, this.#backoff(this.#reads, retryAfterMs));
+      const properties = {
+        nodeName: this.#config.nodeName,
+        error: message,
+        retrySeconds: Math.round(delayMs / 100) / 10,
+        failedCalls: this.#reads.failures,
+      };
+      if (this.#reads.failures === 1) {
+        log.error(
+          "Cannot list pods on node {nodeName}: {error}; next try in {retrySeconds} s (further " +
+            "failures at debug level until it works)",
+          properties,
+        );
+      } else {
+        log.debug(
+          "Cannot list pods on node {nodeName} ({failedCalls} failed calls): {error}; next try " +
+            "in {retrySeconds} s",
+          properties,
+        );
       }
       return false;
     }
+  }
+
+  /**
+   * The delay after one more failure: the poll interval doubled per failure in the streak
+   * (at most 64 s), times a jitter in [0.5, 1), never under one poll interval; at least the
+   * server's Retry-After (honoured up to 5 minutes).
+   */
+  #backoff(streak: FailureStreak, retryAfterMs: number | null): number {
+    const pollMs = this.#config.pollIntervalMs;
+    const nominalMs = Math.min(MAX_BACKOFF_MS, pollMs * 2 ** streak.failures);
+    const random = this.#deps.random ?? Math.random;
+    const jittered = Math.max(pollMs, nominalMs * (0.5 + 0.5 * random()));
+    return retryAfterMs === null
+      ? jittered
+      : Math.max(jittered, Math.min(retryAfterMs, MAX_RETRY_AFTER_MS));
+  }
+
+  /** A call of this kind worked: a streak of failures before it ends with one summary line. */
+  #streakEnded(streak: FailureStreak, nowMs: number): void {
+    if (streak.failures === 0) return;
+    this.#deps.log.info(
+      "API answers again after {failedCalls} failed calls over {seconds} s (last error: " +
+        "{error})",
+      {
+        failedCalls: streak.failures,
+        seconds: Math.round((nowMs - streak.startMs) / 1000),
+        error: streak.lastError,
+      },
+    );
+    streak.reset();
   }
 
   /** Posts the Event of an action (dry-run included) on the victim pod; nothing otherwise. */
@@ -716,6 +878,8 @@ export class Agent {
       readonly blockedMs: number;
       readonly fellBack: boolean;
       readonly nowMs: number;
+      /** A failed write after others failed: logged at debug level (one ERROR per streak). */
+      readonly streakGoesOn: boolean;
     },
   ): void {
     const { log } = this.#deps;
@@ -776,8 +940,15 @@ export class Agent {
         });
       }
     }
-    if (outcome.kind === "failed") log.error(message, properties);
-    else if (isAction(outcome)) log.warn(message, properties);
+    if (outcome.kind === "failed") {
+      if (round.streakGoesOn) log.debug(message, properties);
+      else log.error(message, properties);
+    } else if (outcome.kind === "unknown") {
+      log.warn(
+        message + "; counted as done: cooldown started, the pod is read back next tick",
+        properties,
+      );
+    } else if (isAction(outcome)) log.warn(message, properties);
     else if (outcome.kind === "blocked") {
       if (!round.wasBlocked) log.warn(message, properties);
       else log.debug(message, properties);
@@ -873,6 +1044,41 @@ export class Agent {
       },
     );
   }
+}
+
+/** Nominal backoff ceiling after repeated API failures, ms. */
+const MAX_BACKOFF_MS = 64_000;
+/** The longest Retry-After honoured, ms (a longer one is cut to this). */
+const MAX_RETRY_AFTER_MS = 300_000;
+
+/** Failures in a row of one kind of API call. */
+class FailureStreak {
+  failures = 0;
+  startMs = 0;
+  retryAtMs = -Infinity;
+  lastError = "";
+
+  /** Counts one failure; the next call waits `delayMs`. Returns `delayMs`. */
+  failed(error: string, nowMs: number, delayMs: number): number {
+    if (this.failures === 0) this.startMs = nowMs;
+    this.failures++;
+    this.lastError = error;
+    this.retryAtMs = nowMs + delayMs;
+    return delayMs;
+  }
+
+  reset(): void {
+    this.failures = 0;
+    this.retryAtMs = -Infinity;
+    this.lastError = "";
+  }
+}
+
+/** A write whose outcome is unknown, waiting to be read back. */
+interface UnconfirmedWrite {
+  readonly ref: PodRef;
+  readonly action: "delete" | "evict";
+  failedReads: number;
 }
 
 function messageOf(error: unknown): string {

@@ -188,6 +188,13 @@ const FLAGS: readonly FlagSpec[] = [
     defaultText: "env KUBECONFIG, else in-cluster",
   },
   {
+    name: "allow-insecure-http",
+    kind: "boolean",
+    help: "accept an http:// API server from the kubeconfig: the bearer token then crosses " +
+      "the network in clear text",
+    defaultText: "false",
+  },
+  {
     name: "proc-root",
     kind: "string",
     help: "where the host's /proc is mounted",
@@ -348,6 +355,7 @@ export function parseCli(args: readonly string[], env: CliEnv): CliResult {
     dryRun: boolean("dry-run", DEFAULTS.dryRun),
     nodeName: values["node-name"] ?? env.get("NODE_NAME") ?? "",
     kubeconfigPath: (values["kubeconfig"] ?? env.get("KUBECONFIG") ?? "") || null,
+    allowInsecureHttp: boolean("allow-insecure-http", false),
     procRoot: path("proc-root", DEFAULTS.procRoot),
     cgroupRoot: path("cgroup-root", DEFAULTS.cgroupRoot),
     metricsAddr: listenAddress("metrics-addr", DEFAULTS.metricsAddr),

@@ -18,6 +18,8 @@ export interface Config {
   readonly kubeconfigPath: string | null;
   /** Where the host's /proc is mounted. */
   readonly procRoot: string;
+  /** `--allow-insecure-http`: accept an `http://` API server (token in clear text). */
+  readonly allowInsecureHttp?: boolean;
   /** Where the host's /sys/fs/cgroup is mounted. */
   readonly cgroupRoot: string;
   /** `--metrics-addr`: where /metrics, /healthz and /readyz listen (`host:port`); null: off. */

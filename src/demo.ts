@@ -87,7 +87,7 @@ async function demo(): Promise<void> {
   let swapIoPages = 1_000_000;
   let ratePagesPerSecond = 40;
   await writeProc(procRoot, { swapInPages: swapIoPages / 2, swapOutPages: swapIoPages / 2 });
-  const kube = createKubeClient(standinConnection(api, "demo"));
+  const kube = createKubeClient(standinConnection(api, "demo"), { allowInsecureHttp: true });
   const agent = new Agent(config, {
     sensor: hostSensor(denoHostFs, config.procRoot, config.cgroupRoot),
     clock: systemClock,

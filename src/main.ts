@@ -3,12 +3,13 @@
  * handlers and builds the dependencies the rest receives.
  */
 import { inClusterConnection } from "./act/in_cluster.ts";
-import { createKubeClient, type KubeConnection } from "./act/kube_client.ts";
+import { createKubeClient, type KubeClient, type KubeConnection } from "./act/kube_client.ts";
 import { Agent } from "./agent.ts";
 import { type CliEnv, parseCli, VERSION } from "./cli.ts";
 import { systemClock } from "./clock.ts";
 import { API_TIMEOUT_MS, type Config } from "./config.ts";
 import { agentLogger, setupLogging } from "./observe/log.ts";
+import type { EndpointServer } from "./observe/http.ts";
 import { Observability } from "./observe/observability.ts";
 import { checkHost } from "./sense/host_check.ts";
 import { denoHostFs } from "./sense/host_fs.ts";
@@ -28,6 +29,56 @@ const env: CliEnv = {
   },
 };
 
+/**
+ * Deno (≥ 2.9.2) starts the V8 inspector on 127.0.0.1:9229 when the process gets SIGUSR1
+ * (denoland/deno#35738), with no flag to turn that off; a JS listener does not stop it, and
+ * it stays off only when that address cannot be bound. An inspector runs any code a local
+ * client sends, with the agent's network permission and token. So the agent holds
+ * 127.0.0.1:9229 itself (in its own network namespace) and closes every connection to it,
+ * before Deno arms its handler 500 ms after start. Null when the port was already taken
+ * (then the inspector cannot bind it either).
+ */
+function holdInspectorPort(): Deno.Listener | null {
+  let listener: Deno.Listener;
+  try {
+    listener = Deno.listen({ hostname: "127.0.0.1", port: 9229 });
+  } catch {
+    return null;
+  }
+  (async () => {
+    try {
+      for await (const connection of listener) connection.close();
+    } catch {
+      // Closed at stop.
+    }
+  })();
+  return listener;
+}
+
+/**
+ * SIGUSR1 and SIGHUP change nothing: both are logged and ignored (SIGHUP's default action
+ * would end the agent without a word; there is no configuration to reload).
+ */
+function ignoreSignals(log: ReturnType<typeof agentLogger>, inspectorHeld: boolean): () => void {
+  const onUsr1 = () =>
+    log.warn(
+      "SIGUSR1 received: ignored; the V8 inspector is never opened in production ({why})",
+      {
+        why: inspectorHeld
+          ? "127.0.0.1:9229 is held by the agent"
+          : "127.0.0.1:9229 is in use by another process",
+      },
+    );
+  const onHup = () =>
+    log.warn("SIGHUP received: ignored (nothing to reload); send SIGTERM to stop the agent");
+  Deno.addSignalListener("SIGUSR1", onUsr1);
+  Deno.addSignalListener("SIGHUP", onHup);
+  return () => {
+    Deno.removeSignalListener("SIGUSR1", onUsr1);
+    Deno.removeSignalListener("SIGHUP", onHup);
+  };
+}
+
 async function main(args: readonly string[]): Promise<number> {
   if (args[0] === "record" || args[0] === "replay") return await subcommand(args[0], args.slice(1));
   const cli = parseCli(args, env);
@@ -41,44 +92,64 @@ async function main(args: readonly string[]): Promise<number> {
       return 2;
   }
   const config = cli.config;
+  // First, before Deno arms its SIGUSR1 inspector handler (500 ms after start).
+  const inspectorPort = holdInspectorPort();
   await setupLogging(config.logFormat, config.logLevel);
   const log = agentLogger("agent");
+  const restoreSignals = ignoreSignals(log, inspectorPort !== null);
 
   // The host view: refuse to start without cgroup v2 or swap counters; warn for the rest.
   const host = await checkHost(denoHostFs, config.procRoot, config.cgroupRoot);
   for (const problem of host.problems) log.error("Host check: {problem}", { problem });
   if (!host.ok) return 1;
 
-  let connection: KubeConnection;
-  try {
-    connection = await connect(config);
-  } catch (error) {
-    log.error("Cannot set up the Kubernetes client: {error}", {
-      error: error instanceof Error ? error.message : String(error),
-    });
-    return 1;
-  }
   // What operators see: metrics, health and the summary line, fed by the client and the loop.
   const observability = new Observability(config, {
     clock: systemClock,
     log: agentLogger("observe"),
     version: VERSION,
   });
-  const kube = createKubeClient(connection, {
-    timeoutMs: API_TIMEOUT_MS,
-    onRequest: observability.onApiRequest,
-  });
+  let connection: KubeConnection;
+  let kube: KubeClient;
+  try {
+    connection = await connect(config);
+    kube = createKubeClient(connection, {
+      timeoutMs: API_TIMEOUT_MS,
+      onRequest: observability.onApiRequest,
+      allowInsecureHttp: config.allowInsecureHttp ?? false,
+      onSkippedItems: (reasons) => {
+        // One malformed PodList item costs that pod only; say which, at most a few.
+        log.warn("Left {count} malformed pods out of the node's list: {reasons}", {
+          count: reasons.length,
+          reasons: reasons.slice(0, 5),
+        });
+      },
+    });
+  } catch (error) {
+    log.error("Cannot set up the Kubernetes client: {error}", {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return 1;
+  }
+  if (connection.server.startsWith("http:")) {
+    log.warn(
+      "API server {api} is plain http:// (--allow-insecure-http): the bearer token crosses " +
+        "the network in clear text",
+      { api: connection.server },
+    );
+  }
   const agent = new Agent(config, {
     sensor: hostSensor(denoHostFs, config.procRoot, config.cgroupRoot),
     clock: systemClock,
     kube,
     log,
     onTick: observability.onTick,
+    onTickStart: observability.onTickStart,
   });
 
   const stop = new AbortController();
   // The HTTP endpoint (--metrics-addr) starts before the loop; an address in use stops the start.
-  let server: Deno.HttpServer | null;
+  let server: EndpointServer | null;
   try {
     server = observability.serve(stop.signal);
   } catch (error) {
@@ -128,6 +199,8 @@ async function main(args: readonly string[]): Promise<number> {
   ]);
   log.info("Stopped by signal");
   kube.close();
+  restoreSignals();
+  inspectorPort?.close();
   return 0;
 }
 
@@ -146,13 +219,19 @@ async function subcommand(name: "record" | "replay", args: readonly string[]): P
       await setupLogging(parsed.config.logFormat, parsed.config.logLevel);
       return await runReplay(parsed);
   }
+  // A recording runs for long too: the same SIGUSR1 guard as the agent.
+  const inspectorPort = holdInspectorPort();
   await setupLogging(parsed.config.logFormat, parsed.config.logLevel);
   const host = await checkHost(denoHostFs, parsed.config.procRoot, parsed.config.cgroupRoot);
   for (const problem of host.problems) console.error(`kube-soomkiller record: ${problem}`);
   if (!host.ok) return 1;
   // Names for the trace when an API is reachable; recording works without one.
   const kube = await connect(parsed.config).then(
-    (connection) => createKubeClient(connection, { timeoutMs: API_TIMEOUT_MS }),
+    (connection) =>
+      createKubeClient(connection, {
+        timeoutMs: API_TIMEOUT_MS,
+        allowInsecureHttp: parsed.config.allowInsecureHttp ?? false,
+      }),
     (error) => {
       console.error(`kube-soomkiller record: no pod names (${(error as Error).message})`);
       return null;
@@ -164,6 +243,7 @@ async function subcommand(name: "record" | "replay", args: readonly string[]): P
   }
   const code = await runRecord(parsed, kube, stop.signal);
   kube?.close();
+  inspectorPort?.close();
   return code;
 }
 

@@ -26,8 +26,22 @@ export type DeleteResult =
   | { readonly kind: "gone"; readonly code: 404 }
   /** 409: `preconditions.uid` failed, the name now belongs to a new pod (left alone). */
   | { readonly kind: "conflict"; readonly code: 409; readonly message: string }
-  /** Anything else: code null for a timeout or a network/TLS error. */
-  | { readonly kind: "failed"; readonly code: number | null; readonly message: string };
+  /**
+   * The server may have acted: a 5xx, a timeout or a lost connection after the request was
+   * sent, a broken or unexpected 2xx body (204, not JSON). Treat as possibly done and read
+   * the pod back before trying anything else.
+   */
+  | { readonly kind: "unknown"; readonly code: number | null; readonly message: string }
+  /**
+   * Refused outright (4xx, or nothing was sent): code null when no request went out.
+   * `retryAfterMs`: the server's Retry-After, when it sent one.
+   */
+  | {
+    readonly kind: "failed";
+    readonly code: number | null;
+    readonly message: string;
+    readonly retryAfterMs?: number;
+  };
 
 /** What an eviction (`POST …/pods/{name}/eviction`) came to. */
 export type EvictResult =
@@ -43,7 +57,24 @@ export type EvictResult =
   | { readonly kind: "gone"; readonly code: 404 }
   /** 409: `preconditions.uid` failed, the name now belongs to a new pod (left alone). */
   | { readonly kind: "conflict"; readonly code: 409; readonly message: string }
-  /** Anything else: code null for a timeout or a network/TLS error. */
+  /** The server may have acted (see {@linkcode DeleteResult}). */
+  | { readonly kind: "unknown"; readonly code: number | null; readonly message: string }
+  /** Refused outright (4xx, or nothing was sent); `retryAfterMs` as for a DELETE. */
+  | {
+    readonly kind: "failed";
+    readonly code: number | null;
+    readonly message: string;
+    readonly retryAfterMs?: number;
+  };
+
+/** What reading one pod back came to (after a write whose outcome is unknown). */
+export type PodReadResult =
+  /** 404, or the name now belongs to another uid: the pod acted on is gone. */
+  | { readonly kind: "gone" }
+  /** Same uid, `deletionTimestamp` set: the delete or eviction took effect. */
+  | { readonly kind: "terminating" }
+  /** Same uid, no `deletionTimestamp`: the write did not happen. */
+  | { readonly kind: "running" }
   | { readonly kind: "failed"; readonly code: number | null; readonly message: string };
 
 /** Options of one DELETE. */
@@ -70,6 +101,11 @@ export interface KubeApi {
    * Optional: an API without it sets no condition. Never throws.
    */
   patchPodStatus?(ref: PodRef, patch: object): Promise<PatchStatusResult>;
+  /**
+   * GET one pod, to learn what a write with an unknown outcome did. Never throws. Optional:
+   * without it an unknown outcome counts as done (never retried).
+   */
+  getPod?(ref: PodRef): Promise<PodReadResult>;
 }
 
 /** What an Event POST came to. */
@@ -81,10 +117,23 @@ export type CreateEventResult =
 /** A failed API call, with the HTTP code (null: timeout, network or TLS). */
 export class KubeApiError extends Error {
   readonly code: number | null;
-  constructor(message: string, code: number | null) {
+  /** The server's `Retry-After`, ms, when it sent one (429, 503). */
+  readonly retryAfterMs: number | null;
+  /**
+   * False when the request certainly never reached the server (bad settings, a closed
+   * client, an unreadable token, a refused connection or a failed TLS handshake).
+   */
+  readonly sent: boolean;
+  constructor(
+    message: string,
+    code: number | null,
+    options: { retryAfterMs?: number | null; sent?: boolean } = {},
+  ) {
     super(message);
     this.name = "KubeApiError";
     this.code = code;
+    this.retryAfterMs = options.retryAfterMs ?? null;
+    this.sent = options.sent ?? code !== null;
   }
 }
 
@@ -124,7 +173,22 @@ export interface KubeClientOptions {
   readonly timeoutMs?: number;
   /** Called once per HTTP exchange with the verb and the status (null: no response). */
   readonly onRequest?: (verb: string, code: number | null) => void;
+  /**
+   * Called when a LIST left out malformed items, with why for each (e.g. `item 3: not an
+   * object`). The other pods are returned.
+   */
+  readonly onSkippedItems?: (reasons: readonly string[]) => void;
+  /**
+   * Accept an `http://` server (the token goes over the network in clear text). Default
+   * false: only https.
+   */
+  readonly allowInsecureHttp?: boolean;
+  /** Largest response body read, bytes; a larger one fails the call. Default 16 MiB. */
+  readonly maxResponseBytes?: number;
 }
+
+/** Default {@linkcode KubeClientOptions.maxResponseBytes}: a node's PodList is far smaller. */
+export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /** A KubeApi backed by HTTP; close() releases its TLS client. */
 export type KubeClient = KubeApi & {
@@ -140,6 +204,8 @@ export type KubeClient = KubeApi & {
 interface Exchange {
   readonly status: number;
   readonly body: unknown;
+  /** `Retry-After` in ms, when sent. */
+  readonly retryAfterMs: number | null;
 }
 
 /** Creates a client; throws KubeApiError (code null) for a bad server URL or bad PEM. */
@@ -148,14 +214,19 @@ export function createKubeClient(
   options: KubeClientOptions = {},
 ): KubeClient {
   const timeoutMs = options.timeoutMs ?? API_TIMEOUT_MS;
+  const maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
   const onRequest = options.onRequest ?? (() => {});
-  const server = parseServer(connection.server);
+  const onSkippedItems = options.onSkippedItems ?? (() => {});
+  const server = parseServer(connection.server, options.allowInsecureHttp ?? false);
   const caSource = connection.caSource ??
     (connection.caPem === null ? "the system trust store" : "the configured CA");
   const httpClient = createTlsClient(connection, caSource);
   let closed = false;
 
-  /** One HTTP exchange with its own timeout; the body is always read to the end. */
+  /**
+   * One HTTP exchange with its own timeout; the body is read to the end (at most
+   * `maxResponseBytes`). Redirects are errors: a 3xx is returned as is, never followed.
+   */
   async function exchangeOnce(
     method: string,
     pathAndQuery: string,
@@ -163,7 +234,11 @@ export function createKubeClient(
     token: string | null,
     contentType = "application/json",
   ): Promise<Exchange> {
-    if (closed) throw new KubeApiError(`Cannot call the API server: the client is closed`, null);
+    if (closed) {
+      throw new KubeApiError(`Cannot call the API server: the client is closed`, null, {
+        sent: false,
+      });
+    }
     const headers = new Headers({ "Accept": "application/json", "User-Agent": "kube-soomkiller" });
     if (token !== null) headers.set("Authorization", `Bearer ${token}`);
     if (body !== undefined) headers.set("Content-Type", contentType);
@@ -177,18 +252,28 @@ export function createKubeClient(
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: abort.signal,
         client: httpClient,
+        redirect: "manual",
       });
       status = response.status;
-      const text = await response.text();
-      return { status, body: parseJson(text) };
+      const text = await readCapped(response, maxResponseBytes, `${method} "${pathAndQuery}"`);
+      return {
+        status,
+        body: parseJson(text),
+        retryAfterMs: parseRetryAfter(response.headers.get("retry-after")),
+      };
     } catch (error) {
+      if (error instanceof KubeApiError) throw error;
       if (abort.signal.aborted) {
         throw new KubeApiError(
           `${method} "${pathAndQuery}" timed out after ${formatSeconds(timeoutMs)}`,
           null,
+          { sent: true },
         );
       }
-      throw new KubeApiError(describeNetworkError(server, error, caSource, connection), null);
+      const message = describeNetworkError(server, error, caSource, connection);
+      // A refused connection or a failed handshake sent nothing; anything else may have.
+      const sent = status !== null || !NOT_SENT.test(errorMessage(error));
+      throw new KubeApiError(message, status, { sent });
     } finally {
       clearTimeout(timer);
       onRequest(method, status);
@@ -213,7 +298,7 @@ export function createKubeClient(
   async function listNodePods(nodeName: string): Promise<PodMeta[]> {
     const query = `fieldSelector=${encodeURIComponent(`spec.nodeName=${nodeName}`)}` +
       `&resourceVersion=0`;
-    const { status, body } = await exchange("GET", `/api/v1/pods?${query}`);
+    const { status, body, retryAfterMs } = await exchange("GET", `/api/v1/pods?${query}`);
     if (status < 200 || status > 299) {
       if (status === 403) {
         throw new KubeApiError(
@@ -225,6 +310,7 @@ export function createKubeClient(
       throw new KubeApiError(
         `Cannot list pods on node "${nodeName}": ${statusDetail(status, body)}`,
         status,
+        { retryAfterMs },
       );
     }
     const items = (body as Partial<V1PodList> | null)?.items;
@@ -234,17 +320,23 @@ export function createKubeClient(
         status,
       );
     }
+    // One malformed item costs that pod, never the node: it is left out and counted.
     const pods: PodMeta[] = [];
+    const skipped: string[] = [];
     for (const item of items) {
       const pod = toPodMeta(item, nodeName);
-      if (pod !== null) pods.push(pod);
+      if (typeof pod === "string") skipped.push(pod);
+      else pods.push(pod);
     }
+    if (skipped.length > 0) onSkippedItems(skipped);
     return pods;
   }
 
   async function deletePod(ref: PodRef, options: DeleteOptions = {}): Promise<DeleteResult> {
-    const path = `/api/v1/namespaces/${encodeURIComponent(ref.namespace)}/pods/` +
-      encodeURIComponent(ref.name) + (options.dryRun ? "?dryRun=All" : "");
+    const invalid = invalidRef(ref);
+    if (invalid !== null) return { kind: "failed", code: null, message: invalid };
+    const path = `/api/v1/namespaces/${ref.namespace}/pods/${ref.name}` +
+      (options.dryRun ? "?dryRun=All" : "");
     const deleteOptions = {
       apiVersion: "v1",
       kind: "DeleteOptions",
@@ -255,11 +347,18 @@ export function createKubeClient(
     try {
       result = await exchange("DELETE", path, deleteOptions);
     } catch (error) {
-      const code = error instanceof KubeApiError ? error.code : null;
-      return { kind: "failed", code, message: `Cannot delete ${what}: ${errorMessage(error)}` };
+      return writeError(error, `Cannot delete ${what}`);
     }
     const { status, body } = result;
-    if (status === 200 || status === 202) return { kind: "deleted", code: status };
+    if (status === 200 || status === 202) {
+      if (isObject(body)) return { kind: "deleted", code: status };
+      return {
+        kind: "unknown",
+        code: status,
+        message: `Delete of ${what} answered HTTP ${status} without a JSON object: it may ` +
+          `have happened`,
+      };
+    }
     if (status === 404) return { kind: "gone", code: 404 };
     if (status === 409) {
       return { kind: "conflict", code: 409, message: statusDetail(status, body) };
@@ -272,16 +371,13 @@ export function createKubeClient(
           `service account: ${statusDetail(status, body)}`,
       };
     }
-    return {
-      kind: "failed",
-      code: status,
-      message: `Cannot delete ${what}: ${statusDetail(status, body)}`,
-    };
+    return answerOfWrite(status, body, `Cannot delete ${what}`, result.retryAfterMs);
   }
 
   async function evictPod(ref: PodRef): Promise<EvictResult> {
-    const path = `/api/v1/namespaces/${encodeURIComponent(ref.namespace)}/pods/` +
-      `${encodeURIComponent(ref.name)}/eviction`;
+    const invalid = invalidRef(ref);
+    if (invalid !== null) return { kind: "failed", code: null, message: invalid };
+    const path = `/api/v1/namespaces/${ref.namespace}/pods/${ref.name}/eviction`;
     const eviction = {
       apiVersion: "policy/v1",
       kind: "Eviction",
@@ -293,11 +389,18 @@ export function createKubeClient(
     try {
       result = await exchange("POST", path, eviction);
     } catch (error) {
-      const code = error instanceof KubeApiError ? error.code : null;
-      return { kind: "failed", code, message: `Cannot evict ${what}: ${errorMessage(error)}` };
+      return writeError(error, `Cannot evict ${what}`);
     }
     const { status, body } = result;
-    if (status === 200 || status === 201) return { kind: "evicted", code: status };
+    if (status === 200 || status === 201) {
+      if (isObject(body)) return { kind: "evicted", code: status };
+      return {
+        kind: "unknown",
+        code: status,
+        message: `Eviction of ${what} answered HTTP ${status} without a JSON object: it may ` +
+          `have happened`,
+      };
+    }
     if (status === 429) {
       return {
         kind: "blocked",
@@ -327,11 +430,46 @@ export function createKubeClient(
           `the agent's service account: ${detail}`,
       };
     }
-    return { kind: "failed", code: status, message: `Cannot evict ${what}: ${detail}` };
+    return answerOfWrite(status, body, `Cannot evict ${what}`, result.retryAfterMs);
+  }
+
+  async function getPod(ref: PodRef): Promise<PodReadResult> {
+    const invalid = invalidRef(ref);
+    if (invalid !== null) return { kind: "failed", code: null, message: invalid };
+    const what = `pod "${ref.namespace}/${ref.name}"`;
+    let result: Exchange;
+    try {
+      result = await exchange("GET", `/api/v1/namespaces/${ref.namespace}/pods/${ref.name}`);
+    } catch (error) {
+      const code = error instanceof KubeApiError ? error.code : null;
+      return { kind: "failed", code, message: `Cannot read ${what}: ${errorMessage(error)}` };
+    }
+    const { status, body } = result;
+    if (status === 404) return { kind: "gone" };
+    if (status !== 200 || !isObject(body)) {
+      return {
+        kind: "failed",
+        code: status,
+        message: `Cannot read ${what}: ${statusDetail(status, body)}`,
+      };
+    }
+    const meta = (body as V1Pod).metadata;
+    if (meta?.uid !== ref.uid) return { kind: "gone" };
+    return meta.deletionTimestamp !== undefined && meta.deletionTimestamp !== null
+      ? { kind: "terminating" }
+      : { kind: "running" };
   }
 
   async function createEvent(namespace: string, event: object): Promise<CreateEventResult> {
-    const path = `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/events`;
+    if (!isDns1123Label(namespace)) {
+      return {
+        kind: "failed",
+        code: null,
+        message: `Cannot create an Event: namespace ${JSON.stringify(namespace)} is not a ` +
+          `DNS-1123 label`,
+      };
+    }
+    const path = `/apis/events.k8s.io/v1/namespaces/${namespace}/events`;
     let result: Exchange;
     try {
       result = await exchange("POST", path, event);
@@ -349,14 +487,22 @@ export function createKubeClient(
   }
 
   async function checkConnectivity(namespace: string): Promise<void> {
-    const { status, body } = await exchange(
+    if (!isDns1123Label(namespace)) {
+      throw new KubeApiError(
+        `Cannot check the API: namespace ${JSON.stringify(namespace)} is not a DNS-1123 label`,
+        null,
+        { sent: false },
+      );
+    }
+    const { status, body, retryAfterMs } = await exchange(
       "GET",
-      `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods?limit=1`,
+      `/api/v1/namespaces/${namespace}/pods?limit=1`,
     );
     if (status < 200 || status > 299) {
       throw new KubeApiError(
         `Cannot list pods in namespace "${namespace}": ${statusDetail(status, body)}`,
         status,
+        { retryAfterMs },
       );
     }
   }
@@ -367,6 +513,7 @@ export function createKubeClient(
     evictPod,
     createEvent,
     patchPodStatus: (ref, patch) => patchPodStatusWith(exchange, ref, patch),
+    getPod,
     checkConnectivity,
     close() {
       if (closed) return;
@@ -376,42 +523,224 @@ export function createKubeClient(
   };
 }
 
-/** Maps one item of a PodList; null when it lacks the identity fields. */
-function toPodMeta(pod: V1Pod, nodeName: string): PodMeta | null {
-  const meta = pod.metadata;
-  if (!meta?.uid || !meta.name || !meta.namespace) return null;
-  const annotations = meta.annotations ?? {};
+/**
+ * Maps one item of a PodList; a string (why) when it cannot be one of this node's pods: not
+ * an object, no valid name, namespace or uid, or `spec.nodeName` naming another node.
+ * Malformed optional fields (a non-string annotation, a non-numeric priority) are dropped
+ * field by field.
+ */
+function toPodMeta(pod: unknown, nodeName: string): PodMeta | string {
+  if (!isObject(pod)) return "not an object";
+  const meta = (pod as V1Pod).metadata as unknown;
+  if (!isObject(meta)) return "no metadata";
+  const { uid, name, namespace } = meta as Record<string, unknown>;
+  if (typeof uid !== "string" || uid === "") return "no metadata.uid";
+  if (typeof name !== "string" || !isDns1123Subdomain(name)) {
+    return `metadata.name ${JSON.stringify(name)?.slice(0, 80)} is not a DNS-1123 subdomain`;
+  }
+  if (typeof namespace !== "string" || !isDns1123Label(namespace)) {
+    return `metadata.namespace ${JSON.stringify(namespace)?.slice(0, 80)} is not a DNS-1123 label`;
+  }
+  const spec = isObject((pod as V1Pod).spec) ? (pod as V1Pod).spec! : {};
+  const listedNode = (spec as Record<string, unknown>).nodeName;
+  if (listedNode !== undefined && listedNode !== null && listedNode !== nodeName) {
+    return `${namespace}/${name} is on node ${JSON.stringify(listedNode).slice(0, 80)}, not ` +
+      `${JSON.stringify(nodeName)}`;
+  }
+  const rawAnnotations = (meta as Record<string, unknown>).annotations;
+  const annotations: Record<string, string> = {};
+  if (isObject(rawAnnotations)) {
+    for (const [key, value] of Object.entries(rawAnnotations as Record<string, unknown>)) {
+      if (typeof value === "string") annotations[key] = value;
+    }
+  }
+  const deletion = (meta as Record<string, unknown>).deletionTimestamp;
+  const priority = (spec as Record<string, unknown>).priority;
+  const grace = (spec as Record<string, unknown>).terminationGracePeriodSeconds;
   return {
-    uid: meta.uid,
-    namespace: meta.namespace,
-    name: meta.name,
-    nodeName: pod.spec?.nodeName ?? nodeName,
-    terminating: meta.deletionTimestamp !== undefined && meta.deletionTimestamp !== null,
+    uid,
+    namespace,
+    name,
+    nodeName,
+    terminating: deletion !== undefined && deletion !== null,
     mirrorOfUid: annotations["kubernetes.io/config.mirror"] ?? null,
-    priority: pod.spec?.priority ?? null,
-    terminationGracePeriodSeconds: pod.spec?.terminationGracePeriodSeconds ?? null,
+    priority: typeof priority === "number" && Number.isFinite(priority) ? priority : null,
+    terminationGracePeriodSeconds: typeof grace === "number" && Number.isFinite(grace) && grace >= 0
+      ? grace
+      : null,
     annotations,
   };
 }
 
-/** Checks the server URL and drops a trailing slash. */
-function parseServer(server: string): string {
+function isObject(value: unknown): value is object {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** A Kubernetes namespace: a DNS-1123 label (RFC 1123), at most 63 characters. */
+export function isDns1123Label(text: string): boolean {
+  return text.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(text);
+}
+
+/** A Kubernetes pod name: a DNS-1123 subdomain, at most 253 characters. */
+export function isDns1123Subdomain(text: string): boolean {
+  return text.length <= 253 &&
+    /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(text);
+}
+
+/** Why a pod reference cannot become a path (`..`, a slash, upper case), or null. */
+function invalidRef(ref: PodRef): string | null {
+  if (!isDns1123Label(ref.namespace)) {
+    return `Refusing to build a path for namespace ${
+      JSON.stringify(ref.namespace).slice(0, 80)
+    }: not a DNS-1123 label`;
+  }
+  if (!isDns1123Subdomain(ref.name)) {
+    return `Refusing to build a path for pod name ${
+      JSON.stringify(ref.name).slice(0, 80)
+    }: not a DNS-1123 subdomain`;
+  }
+  return null;
+}
+
+/** A write that threw: unknown when it may have reached the server, failed otherwise. */
+function writeError(error: unknown, prefix: string): DeleteResult & EvictResult {
+  const code = error instanceof KubeApiError ? error.code : null;
+  const sent = error instanceof KubeApiError ? error.sent : true;
+  const message = `${prefix}: ${errorMessage(error)}`;
+  return sent
+    ? { kind: "unknown", code, message: `${message} (it may have happened)` }
+    : { kind: "failed", code, message };
+}
+
+/** The rest of a write's answers: 5xx and odd 2xx are unknown, 3xx and 4xx refusals. */
+function answerOfWrite(
+  status: number,
+  body: unknown,
+  prefix: string,
+  retryAfterMs: number | null,
+): DeleteResult & EvictResult {
+  const detail = statusDetail(status, body);
+  if (status >= 300 && status <= 399) {
+    return {
+      kind: "failed",
+      code: status,
+      message: `${prefix}: ${detail}: the API server answered with a redirect, which is never ` +
+        `followed (check the server URL)`,
+    };
+  }
+  if (status >= 400 && status <= 499) {
+    return {
+      kind: "failed",
+      code: status,
+      message: `${prefix}: ${detail}`,
+      ...(retryAfterMs === null ? {} : { retryAfterMs }),
+    };
+  }
+  return { kind: "unknown", code: status, message: `${prefix}: ${detail} (it may have happened)` };
+}
+
+/** Reads a body to the end, failing once it passes `limit` bytes. */
+async function readCapped(response: Response, limit: number, what: string): Promise<string> {
+  const declared = Number(response.headers.get("content-length") ?? NaN);
+  if (Number.isFinite(declared) && declared > limit) {
+    await response.body?.cancel();
+    throw new KubeApiError(
+      `${what}: the response of ${declared} bytes is over the ${limit}-byte limit`,
+      response.status,
+    );
+  }
+  if (response.body === null) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  while (true) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel();
+      throw new KubeApiError(
+        `${what}: the response is over the ${limit}-byte limit`,
+        response.status,
+      );
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+/** `Retry-After` (seconds or an HTTP date) in ms; null when absent or unreadable. */
+export function parseRetryAfter(value: string | null, nowMs: number = Date.now()): number | null {
+  if (value === null) return null;
+  const text = value.trim();
+  if (/^\d{1,9}$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? null : Math.max(0, at - nowMs);
+}
+
+/**
+ * Network errors that mean no request reached the server: those of the connect phase
+ * (reqwest's "(Connect)": TCP connect, DNS, the TLS handshake). Any other error, e.g. a
+ * reset or a TLS close after the request went out, may follow a committed write.
+ */
+const NOT_SENT = /\(Connect\)|connection refused|failed to lookup address|dns error/i;
+
+/**
+ * Checks the server URL and drops a trailing slash. `http://` only with
+ * `allowInsecureHttp` (the bearer token would cross the network in clear text); a URL with
+ * `user:pass@` is refused and never repeated with its password.
+ */
+function parseServer(server: string, allowInsecureHttp: boolean): string {
   let url: URL;
   try {
     url = new URL(server);
   } catch {
     throw new KubeApiError(
-      `Cannot use API server "${server}": not a URL (expected https://host:port)`,
+      `Cannot use API server ${
+        JSON.stringify(redactUrl(server))
+      }: not a URL (expected https://host:port)`,
       null,
+      { sent: false },
+    );
+  }
+  if (url.username !== "" || url.password !== "") {
+    throw new KubeApiError(
+      `Cannot use API server "${redactUrl(server)}": credentials in the URL are not ` +
+        `supported (use a token or a client certificate)`,
+      null,
+      { sent: false },
     );
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new KubeApiError(`Cannot use API server "${server}": the scheme must be https`, null);
+    throw new KubeApiError(`Cannot use API server "${server}": the scheme must be https`, null, {
+      sent: false,
+    });
+  }
+  if (url.protocol === "http:" && !allowInsecureHttp) {
+    throw new KubeApiError(
+      `Cannot use API server "${server}": plain http:// would send the bearer token in clear ` +
+        `text; use https://, or pass --allow-insecure-http if you accept that`,
+      null,
+      { sent: false },
+    );
   }
   if (url.search !== "" || url.hash !== "") {
-    throw new KubeApiError(`Cannot use API server "${server}": it has a query or fragment`, null);
+    throw new KubeApiError(`Cannot use API server "${server}": it has a query or fragment`, null, {
+      sent: false,
+    });
   }
   return server.replace(/\/+$/, "");
+}
+
+/** A URL for a message, with any `user:pass@` replaced by `***@`. */
+export function redactUrl(server: string): string {
+  return server.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, "$1***@");
 }
 
 /** A Deno HttpClient when a CA or a client certificate is given; undefined otherwise. */

@@ -12,7 +12,7 @@
  * {@linkcode parseKubeconfig} adds the YAML parser (loaded lazily, so in-cluster runs never
  * load it), {@linkcode loadKubeconfig} reads the files and returns a KubeConnection.
  */
-import type { KubeConnection, TokenSource } from "./kube_client.ts";
+import { type KubeConnection, redactUrl, type TokenSource } from "./kube_client.ts";
 import { fileTokenSource, staticTokenSource } from "./token_source.ts";
 
 /** A malformed or unsupported kubeconfig; the message names the file and the field. */
@@ -92,7 +92,7 @@ export function selectFromKubeconfig(
   const server = optionalString(cluster, "server", clusterField, fail) ||
     fail(`${clusterField}.server is missing`);
   if (!/^https?:\/\//.test(server)) {
-    fail(`${clusterField}.server "${server}" is not an http(s) URL`);
+    fail(`${clusterField}.server "${redactUrl(server)}" is not an http(s) URL`);
   }
   const insecure = cluster["insecure-skip-tls-verify"];
   if (insecure !== undefined && typeof insecure !== "boolean") {

@@ -29,8 +29,18 @@ export type Outcome =
   | { readonly kind: "gone" }
   /** 409: the name now belongs to a new pod, which is left alone. */
   | { readonly kind: "conflict"; readonly message: string }
-  /** Anything else; the loop goes on. */
-  | { readonly kind: "failed"; readonly code: number | null; readonly message: string };
+  /**
+   * The server may have acted (a 5xx, a timeout or a lost connection after sending, an odd
+   * 2xx): counted as possibly done, so the cooldown starts and the pod is read back later.
+   */
+  | { readonly kind: "unknown"; readonly code: number | null; readonly message: string }
+  /** Refused outright (4xx, or nothing was sent); the loop goes on, after Retry-After if any. */
+  | {
+    readonly kind: "failed";
+    readonly code: number | null;
+    readonly message: string;
+    readonly retryAfterMs?: number;
+  };
 
 export interface TerminateDeps {
   readonly sensor: NodeSensor;
@@ -48,9 +58,17 @@ export interface TerminateHow {
   readonly trigger?: string;
 }
 
-/** True when the outcome counts as an action for the cooldown. */
+/** True when the outcome is a known action (logged as one, with an Event). */
 export function isAction(outcome: Outcome): boolean {
   return outcome.kind === "deleted" || outcome.kind === "evicted" || outcome.kind === "dry-run";
+}
+
+/**
+ * True when the outcome starts the cooldown: a known action, or a write whose outcome is
+ * unknown (it may have happened: never try another pod right after it).
+ */
+export function startsCooldown(outcome: Outcome): boolean {
+  return isAction(outcome) || outcome.kind === "unknown";
 }
 
 /** Re-checks and terminates one victim (which must carry its API pod). */
@@ -85,7 +103,14 @@ export async function terminate(
       return { kind: "gone" };
     case "conflict":
       return { kind: "conflict", message: result.message };
+    case "unknown":
+      return { kind: "unknown", code: result.code, message: result.message };
     case "failed":
-      return { kind: "failed", code: result.code, message: result.message };
+      return {
+        kind: "failed",
+        code: result.code,
+        message: result.message,
+        ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }),
+      };
   }
 }

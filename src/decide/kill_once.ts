@@ -99,3 +99,14 @@ export function reviewActed(
   const unchanged = acted.size === state.acted.size && stuck.length === 0;
   return { state: unchanged ? state : { acted }, stuck };
 }
+
+/**
+ * Forgets one pod: a write whose outcome was unknown turned out not to have happened (the
+ * same pod still runs), so it may be chosen again.
+ */
+export function forgetAction(state: KillOnceState, uid: string): KillOnceState {
+  if (!state.acted.has(uid)) return state;
+  const acted = new Map(state.acted);
+  acted.delete(uid);
+  return { acted };
+}

@@ -9,7 +9,7 @@ import type { Config } from "../config.ts";
 import { AgentMetrics } from "./agent_metrics.ts";
 import { checkApiUntilReachable } from "./api_check.ts";
 import { Health } from "./health.ts";
-import { serveEndpoint } from "./http.ts";
+import { type EndpointServer, serveEndpoint } from "./http.ts";
 import { formatListenAddress, type ListenAddress, parseListenAddress } from "./listen_address.ts";
 import type { Logger } from "./log.ts";
 import { type IntervalSummary, ReportAccumulator } from "./report.ts";
@@ -43,6 +43,11 @@ export class Observability {
     this.metrics.apiRequest(verb, code);
   };
 
+  /** For `AgentDeps.onTickStart`: liveness knows a tick is in progress. */
+  readonly onTickStart = (): void => {
+    this.health.tickStarted();
+  };
+
   /** For `AgentDeps.onTick`: metrics, liveness and the summary line. Cheap: runs every tick. */
   readonly onTick = (report: TickReport, tickDurationMs: number): void => {
     const nowMs = this.#deps.clock.monotonicMs();
@@ -56,7 +61,7 @@ export class Observability {
    * Starts the HTTP endpoint when `--metrics-addr` is set (null when it is off). Throws
    * when the address cannot be bound. It stops when `signal` aborts.
    */
-  serve(signal: AbortSignal): Deno.HttpServer<Deno.NetAddr> | null {
+  serve(signal: AbortSignal): EndpointServer | null {
     if (this.#config.metricsAddr === null) return null;
     const address = parseListenAddress(this.#config.metricsAddr);
     if ("error" in address) {

@@ -24,7 +24,7 @@ async function setup() {
     tls: false,
     pods: [makePod({ name: "batch-7", namespace: "jobs", uid: UID, nodeName: "node-a" })],
   });
-  const kube = createKubeClient(standinConnection(api, "t"));
+  const kube = createKubeClient(standinConnection(api, "t"), { allowInsecureHttp: true });
   const victim: Candidate = {
     stats: {
       uid: UID,

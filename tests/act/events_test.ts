@@ -59,7 +59,7 @@ async function withStandin(fn: (api: ApiStandin, kube: KubeClient) => Promise<vo
     token: "t",
     pods: [makePod({ name: "db-0", namespace: "shop", uid: VICTIM_UID, nodeName: "node-a" })],
   });
-  const kube = createKubeClient(standinConnection(api, "t"));
+  const kube = createKubeClient(standinConnection(api, "t"), { allowInsecureHttp: true });
   try {
     await fn(api, kube);
   } finally {

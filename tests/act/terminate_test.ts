@@ -15,7 +15,7 @@ async function setup(swapText: string | null) {
     tls: false,
     pods: [makePod({ name: "db-0", uid: UID, nodeName: "node-a" })],
   });
-  const kube = createKubeClient(standinConnection(api, "t"));
+  const kube = createKubeClient(standinConnection(api, "t"), { allowInsecureHttp: true });
   const victim: Candidate = {
     stats: {
       uid: UID,
@@ -94,10 +94,11 @@ Deno.test("terminate() skips a victim whose swap dropped to 0 or whose cgroup is
   }
 });
 
-Deno.test("terminate() reports 409 (re-created pod) as a conflict and 500 as failed", async () => {
+Deno.test("terminate() reports 409 (re-created pod) as a conflict, 500 as unknown, 403 as failed", async () => {
   const table = [
     [409, "conflict"],
-    [500, "failed"],
+    [500, "unknown"],
+    [403, "failed"],
     [404, "gone"],
   ] as const;
   for (const [status, kind] of table) {
@@ -137,7 +138,8 @@ Deno.test("terminate() in evict mode reports what the Eviction API answered", as
     [429, "blocked"],
     [404, "gone"],
     [409, "conflict"],
-    [503, "failed"],
+    [503, "unknown"],
+    [400, "failed"],
   ] as const;
   for (const [status, kind] of table) {
     const { api, deps, victim, dispose } = await setup("4096");

@@ -260,6 +260,18 @@ export function footprintRows(report: FootprintReport): Row[] {
     target: "",
     result: "",
   });
+  // Issue 12: an action costs at most a LIST, the DELETE (or eviction) and its Event.
+  const pressureRequests = Object.values(report.pressureApiRequests).reduce((a, n) => a + n, 0);
+  const perDecision = report.decisions === 0 ? null : pressureRequests / report.decisions;
+  rows.push({
+    measure: "API requests per decision under pressure",
+    value: perDecision === null ? "no decision" : perDecision.toFixed(1),
+    floor: "",
+    ratio: "",
+    target: "≤ 3",
+    result: verdict(perDecision !== null && perDecision <= 3),
+    raw: { requestsPerDecision: perDecision },
+  });
   rows.push({
     measure: "start-up: spawn to first log line",
     value: formatUs(report.startupSeconds * 1e6),

@@ -20,6 +20,7 @@ import { ValidatingAdmissionPolicy } from "kubernetes-models/admissionregistrati
 import { ValidatingAdmissionPolicyBinding } from "kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding";
 import { PodMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor";
 import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 
 /** A parsed YAML document: a Kubernetes object, a kustomization or a skaffold config. */
 // deno-lint-ignore no-explicit-any
@@ -97,6 +98,7 @@ const MODELS: Record<string, ModelClass> = {
   // Prometheus Operator CRDs (@kubernetes-models/prometheus-operator, from the CRD schemas).
   "monitoring.coreos.com/v1/PodMonitor": PodMonitor as unknown as ModelClass,
   "monitoring.coreos.com/v1/PrometheusRule": PrometheusRule as unknown as ModelClass,
+  "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy as unknown as ModelClass,
 };
 
 /**

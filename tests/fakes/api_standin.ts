@@ -68,9 +68,21 @@ export interface RequestMatcher {
 
 /** A canned answer. Without `body`, an error status gets a matching `Status` body. */
 export interface CannedResponse {
+  /** 0: no fault, the real answer (keeps a sequence of injections in order). */
   readonly status: number;
   /** JSON-serialised; a string is sent as is. */
   readonly body?: unknown;
+  /** Extra response headers (e.g. `Retry-After`, `Location`). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Carry the request out first (the store changes, as a server that commits and then
+   * fails would), then answer with this response instead of the real one.
+   */
+  readonly commit?: boolean;
+  /** Send the status and headers, then break the body off mid-stream (a reset connection). */
+  readonly brokenBody?: boolean;
+  /** Never answer (after `commit`, if set): the client times out. */
+  readonly hang?: boolean;
 }
 
 /** Options of {@linkcode startApiStandin}. */
@@ -149,17 +161,40 @@ export async function startApiStandin(options: ApiStandinOptions = {}): Promise<
         if (!closed) await new Promise<void>((resolve) => hanging.add(resolve));
         return failure(503, "ServiceUnavailable", "The stand-in is closing");
       }
-      const { status, body } = injection.response;
-      if (body === undefined) {
-        return status >= 400
+      const { status, body, headers, commit, brokenBody } = injection.response;
+      // Status 0: answer as the server would (a placeholder that keeps a sequence in order).
+      if (status === 0) return route(request.method, url, recorded.body, rawBody);
+      if (commit) route(request.method, url, recorded.body, rawBody);
+      if (injection.response.hang) {
+        if (!closed) await new Promise<void>((resolve) => hanging.add(resolve));
+        return failure(503, "ServiceUnavailable", "The stand-in is closing");
+      }
+      let response: Response;
+      if (brokenBody) {
+        response = new Response(
+          new ReadableStream({
+            start(controller) {
+              controller.enqueue(new TextEncoder().encode('{"kind":"Pod","metadata":'));
+              controller.error(new Error("connection reset by the stand-in"));
+            },
+          }),
+          { status, headers: { "content-type": "application/json" } },
+        );
+      } else if (body === undefined) {
+        response = status >= 400
           ? failure(
             status,
             reasonOf(status),
             `Injected ${status} for ${request.method} ${url.pathname}`,
           )
           : new Response(null, { status });
+      } else {
+        response = typeof body === "string" ? new Response(body, { status }) : json(status, body);
       }
-      return typeof body === "string" ? new Response(body, { status }) : json(status, body);
+      for (const [name, value] of Object.entries(headers ?? {})) {
+        response.headers.set(name, value);
+      }
+      return response;
     }
 
     if (token !== null && request.headers.get("authorization") !== `Bearer ${token}`) {

@@ -1,0 +1,212 @@
+/**
+ * What the agent asks of the API (issue 12, items 5 and 6): at most 3 requests per action
+ * (LIST, DELETE, Event) on the headroom path, no LIST for a pod already acted on; backoff
+ * with jitter after failures, Retry-After honoured, one ERROR per failure streak and a
+ * summary when it ends.
+ */
+import assert from "node:assert/strict";
+import { createKubeClient } from "../src/act/kube_client.ts";
+import { Agent } from "../src/agent.ts";
+import { type Config, DEFAULTS } from "../src/config.ts";
+import type { Meminfo } from "../src/sense/meminfo.ts";
+import type { NodeSensor } from "../src/sense/node_sensor.ts";
+import type { PodScan } from "../src/sense/pod_scan.ts";
+import type { ContainerStats, PodStats } from "../src/sense/pod_stats.ts";
+import { type ApiStandin, makePod, startApiStandin } from "./fakes/api_standin.ts";
+import { fakeContainerId, fakePodUid } from "./fakes/cgroup_tree.ts";
+import { FakeClock } from "./fakes/fake_clock.ts";
+import { RecordingLog } from "./fakes/recording_log.ts";
+
+const NODE = "node-a";
+const MiB = 1 << 20;
+const GiB = 1 << 30;
+
+const CONFIG: Config = {
+  ...DEFAULTS,
+  nodeName: NODE,
+  pollIntervalMs: 1_000,
+  sustainedDurationMs: 3_000,
+  cooldownPeriodMs: 10_000,
+  dryRun: false,
+  headroomTrigger: false,
+  nodeSwapFreePercent: 0,
+};
+
+class Node implements NodeSensor {
+  swapIoPagesPerSecond = 0;
+  pods: PodStats[] = [];
+  #pages = 1_000_000;
+  #lastMs: number | null = null;
+  constructor(readonly clock: FakeClock) {}
+  readSwapIo() {
+    const nowMs = this.clock.monotonicMs();
+    if (this.#lastMs !== null) {
+      this.#pages += this.swapIoPagesPerSecond * (nowMs - this.#lastMs) / 1000;
+    }
+    this.#lastMs = nowMs;
+    return Promise.resolve({ swapInPages: this.#pages, swapOutPages: 0, oomKills: 0 });
+  }
+  readMeminfo(): Promise<Meminfo> {
+    // The node's swap in use is the pods' (a move of 1 MiB makes the agent walk the pods).
+    const usedBytes = this.pods.reduce((sum, pod) => sum + pod.swapCurrentBytes, 0);
+    return Promise.resolve({
+      memTotalBytes: 8 * GiB,
+      memAvailableBytes: 4 * GiB,
+      swapTotalBytes: 2 * GiB,
+      swapFreeBytes: 2 * GiB - usedBytes,
+    });
+  }
+  scanPods(): Promise<PodScan> {
+    return Promise.resolve({ pods: [...this.pods], errors: [] });
+  }
+  recheckSwapBytes(cgroupPath: string) {
+    const pod = this.pods.find((p) => p.cgroupPath === cgroupPath);
+    return Promise.resolve(pod ? pod.swapCurrentBytes : "gone" as const);
+  }
+}
+
+function stats(uid: string, swapMiB: number, full: number, containers: ContainerStats[] = []) {
+  return {
+    uid,
+    cgroupPath: `/cg/pod${uid}`,
+    qosClass: "burstable" as const,
+    swapCurrentBytes: swapMiB * MiB,
+    memoryCurrentBytes: 64 * MiB,
+    memoryMaxBytes: 64 * MiB,
+    fullAvg10Percent: full,
+    someAvg10Percent: full,
+    oomKillCount: 0,
+    containers,
+  };
+}
+
+async function setup(config: Partial<Config>) {
+  const clock = new FakeClock(0);
+  const node = new Node(clock);
+  const api = await startApiStandin({
+    tls: false,
+    pods: [
+      makePod({ name: "db-0", uid: fakePodUid(1), nodeName: NODE }),
+      makePod({ name: "web-0", uid: fakePodUid(2), nodeName: NODE }),
+    ],
+  });
+  const kube = createKubeClient({
+    server: api.url,
+    caPem: null,
+    insecureSkipTlsVerify: false,
+    clientCertPem: null,
+    clientKeyPem: null,
+    token: null,
+  }, { timeoutMs: 500, allowInsecureHttp: true });
+  const log = new RecordingLog();
+  const full = { ...CONFIG, ...config };
+  // Jitter fixed at its lowest for a reproducible schedule (half the nominal delay).
+  const agent = new Agent(full, { sensor: node, clock, kube, log: log.logger, random: () => 0 });
+  return {
+    clock,
+    node,
+    api,
+    log,
+    /** Runs `n` ticks, one poll interval of fake time each. */
+    async ticks(n: number): Promise<void> {
+      for (let i = 0; i < n; i++) {
+        await agent.tick();
+        clock.advance(full.pollIntervalMs);
+      }
+    },
+    async [Symbol.asyncDispose]() {
+      kube.close();
+      await api.close();
+    },
+  };
+}
+
+function lists(api: ApiStandin) {
+  return api.requests.filter((r) => r.method === "GET" && r.path === "/api/v1/pods");
+}
+
+Deno.test("headroom: one action costs 4 API requests (LIST, DisruptionTarget patch, DELETE, Event), and no LIST for the pod acted on while its swap keeps growing", async () => {
+  await using h = await setup({ headroomTrigger: true });
+  // db-0's container sits at memory.max, its swap growing 0.5 MiB/s toward its 100 MiB
+  // limit: the headroom alarm, every tick, also while the pod shuts down in its grace period.
+  let swapMiB = 80;
+  const refresh = () => {
+    const container: ContainerStats = {
+      id: fakeContainerId(1),
+      swapCurrentBytes: swapMiB * MiB,
+      swapMaxBytes: 100 * MiB,
+      memoryCurrentBytes: 64 * MiB,
+      memoryMaxBytes: 64 * MiB,
+    };
+    h.node.pods = [stats(fakePodUid(1), swapMiB, 0, [container]), stats(fakePodUid(2), 1, 0)];
+  };
+  for (let i = 0; i < 40; i++) {
+    refresh();
+    await h.ticks(1);
+    swapMiB = Math.min(99.9, swapMiB + 0.5);
+  }
+  // Issue 12 asked for 3 (LIST, DELETE, Event); issue 13's DisruptionTarget condition adds
+  // the status patch before the DELETE, so a Job can tell a soft OOM kill from a failure.
+  assert.deepEqual(h.api.requests.map((r) => `${r.method} ${r.path}`), [
+    "GET /api/v1/pods",
+    "PATCH /api/v1/namespaces/default/pods/db-0/status",
+    "DELETE /api/v1/namespaces/default/pods/db-0",
+    "POST /apis/events.k8s.io/v1/namespaces/default/events",
+  ]);
+});
+
+Deno.test("a 429 with Retry-After: 30 on the LIST is not retried for 30 s; one ERROR for the streak", async () => {
+  await using h = await setup({});
+  h.node.pods = [stats(fakePodUid(1), 180, 90), stats(fakePodUid(2), 20, 60)];
+  h.node.swapIoPagesPerSecond = 5_000;
+  h.api.inject({ method: "GET", pathPrefix: "/api/v1/pods" }, {
+    status: 429,
+    headers: { "retry-after": "30" },
+  }, 2);
+  await h.ticks(45);
+  const at = lists(h.api).map((r) => r.atMs);
+  // Sustained from tick 3: LIST (429) at 3, the next not before 33 (429 again, 30 s more):
+  // no third LIST within 45 ticks.
+  assert.equal(at.length, 2, `LISTs: ${at.length}`);
+  const errors = h.log.atLeast("error").filter((l) => /Cannot list pods/.test(l.text));
+  assert.equal(errors.length, 1, JSON.stringify(errors.map((l) => l.text)));
+  assert.match(errors[0]!.text, /HTTP 429/);
+  assert.match(errors[0]!.text, /next try in 30 s/);
+});
+
+Deno.test("a failing LIST backs off exponentially (with jitter), and a success ends the streak with a summary", async () => {
+  await using h = await setup({ cooldownPeriodMs: 600_000 });
+  h.node.pods = [stats(fakePodUid(1), 180, 90), stats(fakePodUid(2), 20, 60)];
+  h.node.swapIoPagesPerSecond = 5_000;
+  h.api.inject({ method: "GET", pathPrefix: "/api/v1/pods" }, { status: 500 }, 5);
+  const tickOf: number[] = [];
+  for (let tick = 0; tick < 60; tick++) {
+    const before = lists(h.api).length;
+    await h.ticks(1);
+    if (lists(h.api).length > before) tickOf.push(tick);
+  }
+  // 5 failures, then the LIST that works and the DELETE. Delays (jitter at its lowest,
+  // half the nominal 1, 2, 4, 8, 16 s, never under one poll): 1, 1, 2, 4, 8 s.
+  assert.deepEqual(tickOf, [3, 4, 5, 7, 11, 19]);
+  assert.equal(h.api.requests.filter((r) => r.method === "DELETE").length, 1);
+  const errors = h.log.atLeast("error").filter((l) => /Cannot list pods/.test(l.text));
+  assert.equal(errors.length, 1, JSON.stringify(errors.map((l) => l.text)));
+  const summary = h.log.matching(/API answers again after 5 failed calls over 16 s/);
+  assert.equal(summary.length, 1, JSON.stringify(h.log.lines.map((l) => l.text)));
+});
+
+Deno.test("a DELETE refused with 429 and Retry-After: 20 holds the next LIST and DELETE back 20 s", async () => {
+  await using h = await setup({});
+  h.node.pods = [stats(fakePodUid(1), 180, 90), stats(fakePodUid(2), 20, 60)];
+  h.node.swapIoPagesPerSecond = 5_000;
+  h.api.inject({ method: "DELETE" }, { status: 429, headers: { "retry-after": "20" } }, 1);
+  const tickOf: number[] = [];
+  for (let tick = 0; tick < 30; tick++) {
+    const before = h.api.requests.filter((r) => r.method === "DELETE").length;
+    await h.ticks(1);
+    if (h.api.requests.filter((r) => r.method === "DELETE").length > before) tickOf.push(tick);
+  }
+  // Refused at tick 3 (the server did nothing); the next try not before tick 23.
+  assert.deepEqual(tickOf, [3, 23]);
+  assert.equal(lists(h.api).length, 2);
+});
