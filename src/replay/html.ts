@@ -23,6 +23,8 @@ export interface EstimatorPoint {
   readonly limitBytes: number;
   /** Projected seconds until the limit; null when not growing. */
   readonly secondsLeft: number | null;
+  /** Where the estimator sees the growth level off, bytes; null when not slowing down. */
+  readonly plateauBytes: number | null;
 }
 
 /**
@@ -37,6 +39,7 @@ export function estimatorPoints(sample: ReplaySample): EstimatorPoint[] {
     swapBytes: c.swapBytes,
     limitBytes: c.swapLimitBytes,
     secondsLeft: c.secondsLeft,
+    plateauBytes: c.plateauBytes,
   }));
 }
 
@@ -200,6 +203,16 @@ function panels(result: ReplayResult, config: Config): Panel[] {
       dashed: true,
       kind: "limit",
       points: samples.map((s) => [s.tMs, containerValue(s, key, "max")] as const),
+    },
+    {
+      label: `${containerLabel(key)} plateau estimate`,
+      color: color(i),
+      dashed: true,
+      kind: "plateau",
+      points: samples.map((s) => {
+        const plateau = estimatorPoints(s).find((p) => p.key === key)?.plateauBytes ?? null;
+        return [s.tMs, plateau === null ? null : plateau / MiB] as const;
+      }),
     },
   ]);
   const podUids = [...new Set(samples.flatMap((s) => s.pods.map((p) => p.uid)))];

@@ -57,6 +57,7 @@ Deno.test("estimatorPoints() is the one adapter from the headroom estimate to th
       swapBytes: c.swapBytes,
       limitBytes: c.swapLimitBytes,
       secondsLeft: c.secondsLeft,
+      plateauBytes: c.plateauBytes,
     });
   });
   const noScan: ReplaySample = { ...sample, headroom: undefined };

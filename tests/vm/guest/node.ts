@@ -566,9 +566,11 @@ for (const p of pods) {
   }
 }
 for (let i = 0; i < 40 && pods.some((p) => p.child && p.exit === null); i++) await sleep(100);
+try {
+  recorder?.kill("SIGTERM");
+} catch { /* exited */ }
 if (hasServers) {
   killCgroup(BENCH_CG);
-  recorder?.kill("SIGTERM");
   for (const p of pods) {
     if (p.spec.server && p.exit !== null && !p.teardown) await restartCheck(p);
   }
