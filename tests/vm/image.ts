@@ -5,7 +5,7 @@
 //     the stand-in's certificates
 
 import type { Kernel } from "./kernels.ts";
-import { exists, hashTree, log, sh, sha256Hex } from "./util.ts";
+import { exists, hashTree, log, packExt4, sh, sha256Hex } from "./util.ts";
 
 const VM_DIR = new URL(".", import.meta.url).pathname.replace(/\/$/, "");
 const REPO = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
@@ -321,23 +321,7 @@ export async function buildDisk(cache: string): Promise<string> {
     for (const f of ["ca.crt", "server.crt", "server.key"]) {
       await Deno.copyFile(`${certs}/${f}`, `${stage}/certs/${f}`);
     }
-    const kib = Number((await sh("du", ["-sk", stage])).split(/\s/)[0]);
-    const sizeMiB = Math.ceil((kib * 1.25) / 1024) + 96;
-    await sh("mke2fs", [
-      "-q",
-      "-t",
-      "ext4",
-      "-O",
-      "^has_journal",
-      "-L",
-      "e2e",
-      "-d",
-      stage,
-      `${out}.tmp`,
-      `${sizeMiB}M`,
-    ]);
-    await Deno.rename(`${out}.tmp`, out);
-    log(`built ${out} (${sizeMiB} MiB)`);
+    await packExt4(stage, out, "e2e", 1.25, 96);
   } finally {
     await Deno.remove(stage, { recursive: true });
   }

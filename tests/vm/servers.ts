@@ -3,7 +3,7 @@
 // native speed), packed as an ext4 disk the guest mounts at /srv and chroots into.
 // Cached under .cache/vm/build/ by the package list and servers/prepare.sh.
 
-import { exists, log, sh, sha256Hex } from "./util.ts";
+import { exists, log, packExt4, sh, sha256Hex } from "./util.ts";
 
 const VM_DIR = new URL(".", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -73,23 +73,7 @@ export async function buildServersDisk(cache: string): Promise<string> {
       env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", PGBENCH_SCALE: String(PGBENCH_SCALE) },
     }));
   log(said.trim().split("\n").join("; "));
-  const kib = Number((await sh("du", ["-sk", "-x", root])).split(/\s/)[0]);
-  // Room for Redis' append-only file to grow and be rewritten (the image is sparse).
-  const sizeMiB = Math.ceil((kib * 1.3) / 1024) + 3072;
-  await sh("mke2fs", [
-    "-q",
-    "-t",
-    "ext4",
-    "-O",
-    "^has_journal",
-    "-L",
-    "servers",
-    "-d",
-    root,
-    `${out}.tmp`,
-    `${sizeMiB}M`,
-  ]);
-  await Deno.rename(`${out}.tmp`, out);
-  log(`built ${out} (${sizeMiB} MiB)`);
+  // Room for Redis' append-only file to grow (the image is sparse).
+  await packExt4(root, out, "servers", 1.3, 3072);
   return out;
 }

@@ -249,6 +249,21 @@ standin.start(
 );
 
 // ---- agent ----
+/** How the agent (and `record`) run: the production environment, nothing inherited. */
+const AGENT_PROCESS = {
+  env: {
+    NODE_NAME,
+    DENO_DIR,
+    HOME: "/tmp/home",
+    NO_COLOR: "1",
+    PATH: "/bin:/sbin",
+    LD_LIBRARY_PATH: Deno.env.get("LD_LIBRARY_PATH") ?? "",
+  },
+  clearEnv: true,
+  stdin: "null",
+  stdout: "piped",
+  stderr: "piped",
+} as const;
 const agentLog = await Deno.open(`${OUT}/agent.log`, { write: true, create: true, truncate: true });
 const decisionLines: string[] = [];
 let agentFirstLineAt: number | null = null;
@@ -299,18 +314,7 @@ if (scenario.agent) {
   agent = new Deno.Command(DENO, {
     args,
     cwd: APP,
-    env: {
-      NODE_NAME,
-      DENO_DIR,
-      HOME: "/tmp/home",
-      NO_COLOR: "1",
-      PATH: "/bin:/sbin",
-      LD_LIBRARY_PATH: Deno.env.get("LD_LIBRARY_PATH") ?? "",
-    },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
+    ...AGENT_PROCESS,
   }).spawn();
   pumpLines(agent.stdout, "out");
   pumpLines(agent.stderr, "err");
@@ -490,18 +494,7 @@ if (scenario.record) {
       ...AGENT_BASE_FLAGS.filter((f) => !f.startsWith("--dry-run") && !f.startsWith("--log")),
     ],
     cwd: APP,
-    env: {
-      NODE_NAME,
-      DENO_DIR,
-      HOME: "/tmp/home",
-      NO_COLOR: "1",
-      PATH: "/bin:/sbin",
-      LD_LIBRARY_PATH: Deno.env.get("LD_LIBRARY_PATH") ?? "",
-    },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
+    ...AGENT_PROCESS,
   }).spawn();
   const file = await Deno.open(`${OUT}/record.jsonl`, {
     write: true,
