@@ -17,7 +17,7 @@
  * `--heap` adds a heap snapshot of the idle agent (kubeconfig mode, through `--inspect`
  * on 127.0.0.1): the V8 heap's totals and its largest groups by constructor (self size).
  *
- * Flags: `--rounds=N` [5], `--settle=S` [20], `--ref=REV`, `--heap`, `--json=FILE`,
+ * Flags: `--rounds=N` [5], `--settle=S` [20], `--ref=REV`, `--heap`, `--heap-only`, `--json=FILE`,
  * `--main=FILE` (one more kubeconfig agent from another entry point, e.g. a bundle),
  * `--variant="DENO RUN FLAGS"` (repeatable: both modes once more with these flags instead of
  * the production V8 flags, e.g. `--variant="--v8-flags=--lite-mode --no-code-cache"`).
@@ -69,6 +69,17 @@ interface Figures {
   fileKiB: number[];
 }
 
+/** What src/main.ts loads before it runs (relative to the worktree, the probes' cwd). */
+const IMPORT_AGENT = [
+  "./src/agent.ts",
+  "./src/cli.ts",
+  "./src/act/kube_client.ts",
+  "./src/act/in_cluster.ts",
+  "./src/observe/observability.ts",
+  "./src/sense/host_check.ts",
+  "./src/sense/node_sensor.ts",
+].map((path) => `await import(${JSON.stringify(path)});`).join("\n");
+
 const SCRIPTS: Probe[] = [
   { kind: "script", label: "floor: Deno that sleeps", script: () => FLOOR_SCRIPT },
   {
@@ -110,6 +121,19 @@ const SCRIPTS: Probe[] = [
     kind: "script",
     label: "+ TLS client + Deno.serve",
     script: (ctx) =>
+      `Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => new Response("x"));\n` +
+      tlsFloorScript(ctx.tlsUrl, ctx.caPem),
+  },
+  {
+    kind: "script",
+    label: "+ the agent's modules, imported and not run",
+    script: () => `${IMPORT_AGENT}\n${FLOOR_SCRIPT}`,
+  },
+  {
+    kind: "script",
+    label: "+ TLS client + Deno.serve + the agent's modules (not run)",
+    script: (ctx) =>
+      `${IMPORT_AGENT}\n` +
       `Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => new Response("x"));\n` +
       tlsFloorScript(ctx.tlsUrl, ctx.caPem),
   },
@@ -268,7 +292,49 @@ async function round(
   }
 }
 
-/** A heap snapshot of the idle agent (kubeconfig mode) through the inspector. */
+/** Memory use and a heap snapshot (after a full GC) of the process on inspector `port`. */
+async function inspectHeap(
+  port: number,
+): Promise<{ memory: Record<string, number>; snapshot: Snapshot }> {
+  let targets: { webSocketDebuggerUrl: string }[] = [];
+  for (let i = 0; i < 50 && targets.length === 0; i++) {
+    try {
+      targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
+    } catch {
+      await sleep(100);
+    }
+  }
+  const socket = new WebSocket(targets[0]!.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    socket.onopen = resolve;
+    socket.onerror = reject;
+  });
+  let id = 0;
+  const pending = new Map<number, (result: unknown) => void>();
+  let chunks = "";
+  socket.onmessage = (event) => {
+    const message = JSON.parse(event.data);
+    if (message.method === "HeapProfiler.addHeapSnapshotChunk") chunks += message.params.chunk;
+    else if (message.id !== undefined) pending.get(message.id)?.(message.result);
+  };
+  const call = (method: string, params: Record<string, unknown> = {}) =>
+    new Promise<unknown>((resolve) => {
+      pending.set(++id, resolve);
+      socket.send(JSON.stringify({ id, method, params }));
+    });
+  await call("Runtime.enable");
+  await call("HeapProfiler.enable");
+  await call("HeapProfiler.collectGarbage");
+  const usage = await call("Runtime.evaluate", {
+    expression: "JSON.stringify(Deno.memoryUsage())",
+    returnByValue: true,
+  }) as { result: { value: string } };
+  await call("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
+  socket.close();
+  return { memory: JSON.parse(usage.result.value), snapshot: JSON.parse(chunks) };
+}
+
+/** Heap snapshots of the idle agent (kubeconfig mode) and of the floor, side by side. */
 async function heapSnapshot(
   node: SyntheticNode,
   settle: number,
@@ -285,61 +351,51 @@ async function heapSnapshot(
     metricsFlag: await metricsFlagFor(MAIN, options),
     options,
   });
+  const floor = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-lock", ...denoFlags, `--inspect=127.0.0.1:${port + 1}`, "-"],
+    stdin: "piped",
+    stdout: "null",
+    stderr: "null",
+    cwd: ROOT,
+  }).spawn();
+  const writer = floor.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(FLOOR_SCRIPT + "\n"));
+  await writer.close();
   try {
     await started(agent);
     await sleep(settle * 1000);
-    const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
-    const socket = new WebSocket(targets[0].webSocketDebuggerUrl);
-    await new Promise((resolve, reject) => {
-      socket.onopen = resolve;
-      socket.onerror = reject;
-    });
-    let id = 0;
-    const pending = new Map<number, (result: unknown) => void>();
-    let chunks = "";
-    socket.onmessage = (event) => {
-      const message = JSON.parse(event.data);
-      if (message.method === "HeapProfiler.addHeapSnapshotChunk") chunks += message.params.chunk;
-      else if (message.id !== undefined) pending.get(message.id)?.(message.result);
-    };
-    const call = (method: string, params: Record<string, unknown> = {}) =>
-      new Promise<unknown>((resolve) => {
-        pending.set(++id, resolve);
-        socket.send(JSON.stringify({ id, method, params }));
-      });
-    await call("Runtime.enable");
-    await call("HeapProfiler.enable");
-    await call("HeapProfiler.collectGarbage");
-    const usage = await call("Runtime.evaluate", {
-      expression: "JSON.stringify(Deno.memoryUsage())",
-      returnByValue: true,
-    }) as { result: { value: string } };
-    await call("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
-    socket.close();
-    const memory = JSON.parse(usage.result.value) as Record<string, number>;
-    const lines = [
-      `Deno.memoryUsage() of the idle agent after a full GC: ` +
-      Object.entries(memory).map(([k, v]) => `${k} ${(v / 1024 / 1024).toFixed(1)} MiB`).join(
-        ", ",
-      ),
+    const a = await inspectHeap(port);
+    const f = await inspectHeap(port + 1);
+    const usage = (m: Record<string, number>) =>
+      ["heapTotal", "heapUsed", "external"].map((k) =>
+        `${k} ${(m[k]! / 1024 / 1024).toFixed(1)} MiB`
+      )
+        .join(", ");
+    return [
+      `Deno.memoryUsage() after a full GC (both with ${denoFlags.join(" ") || "no V8 flags"}): ` +
+      `idle agent ${usage(a.memory)}; floor ${usage(f.memory)}`,
       "",
-      ...summarizeSnapshot(JSON.parse(chunks)),
+      ...summarizeSnapshots(a.snapshot, f.snapshot),
     ];
-    return lines;
   } finally {
     await kill(agent.child);
+    await kill(floor);
     await agent.stdout.done;
     await agent.stderrText;
     await api.close();
   }
 }
 
-/** The largest groups of a V8 heap snapshot by (type, constructor name), self size. */
-function summarizeSnapshot(snapshot: {
+interface Snapshot {
   snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
   nodes: number[];
   strings: string[];
-}): string[] {
+}
+
+/** Self size by (type, constructor name) of one snapshot. */
+function groupsOf(
+  snapshot: Snapshot,
+): { total: number; objects: number; groups: Map<string, { count: number; bytes: number }> } {
   const fields = snapshot.snapshot.meta.node_fields;
   const types = snapshot.snapshot.meta.node_types[0];
   const width = fields.length;
@@ -361,20 +417,71 @@ function summarizeSnapshot(snapshot: {
     group.bytes += size;
     groups.set(key, group);
   }
-  const top = [...groups.entries()].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 15);
+  return { total, objects: snapshot.nodes.length / width, groups };
+}
+
+/** The groups where the agent's heap is larger than the floor's, largest difference first. */
+function summarizeSnapshots(agent: Snapshot, floor: Snapshot): string[] {
+  const a = groupsOf(agent);
+  const f = groupsOf(floor);
+  const kib = (bytes: number) => (bytes / 1024).toFixed(0);
+  const rows = [...a.groups.entries()].map(([key, g]) => {
+    const base = f.groups.get(key) ?? { count: 0, bytes: 0 };
+    return { key, g, base, delta: g.bytes - base.bytes };
+  }).sort((x, y) => y.delta - x.delta).slice(0, 12);
+  const strings = stringsByShape(agent);
   return [
-    `heap snapshot: ${(total / 1024 / 1024).toFixed(2)} MiB in ${
-      (snapshot.nodes.length / width).toLocaleString("en")
-    } objects; largest groups (type and constructor, self size):`,
+    `heap snapshots: idle agent ${(a.total / 1024 / 1024).toFixed(2)} MiB in ` +
+    `${a.objects.toLocaleString("en")} objects, floor ${
+      (f.total / 1024 / 1024).toFixed(2)
+    } MiB in ` +
+    `${f.objects.toLocaleString("en")}; the groups (type and constructor, self size) the agent ` +
+    `adds most to:`,
     "",
-    "| group | objects | KiB | share |",
-    "| --- | ---: | ---: | ---: |",
-    ...top.map(([key, g]) =>
-      `| ${key.replaceAll("|", "\\|")} | ${g.count} | ${(g.bytes / 1024).toFixed(0)} | ${
-        (g.bytes / total * 100).toFixed(1)
-      } % |`
+    "| group | agent objects | agent KiB | floor KiB | Δ KiB |",
+    "| --- | ---: | ---: | ---: | ---: |",
+    ...rows.map(({ key, g, base, delta }) =>
+      `| ${key.replaceAll("|", "\\|")} | ${g.count} | ${kib(g.bytes)} | ${kib(base.bytes)} | +${
+        kib(delta)
+      } |`
     ),
+    "",
+    "the agent's strings by what they look like (self size):",
+    "",
+    "| strings | count | KiB |",
+    "| --- | ---: | ---: |",
+    ...strings.map(([key, g]) => `| ${key} | ${g.count} | ${kib(g.bytes)} |`),
   ];
+}
+
+/** The agent's string nodes grouped by shape: paths, source text, short words … */
+function stringsByShape(snapshot: Snapshot): [string, { count: number; bytes: number }][] {
+  const fields = snapshot.snapshot.meta.node_fields;
+  const types = snapshot.snapshot.meta.node_types[0];
+  const width = fields.length;
+  const typeAt = fields.indexOf("type");
+  const nameAt = fields.indexOf("name");
+  const sizeAt = fields.indexOf("self_size");
+  const groups = new Map<string, { count: number; bytes: number }>();
+  for (let i = 0; i < snapshot.nodes.length; i += width) {
+    if (types[snapshot.nodes[i + typeAt]!] !== "string") continue;
+    const text = snapshot.strings[snapshot.nodes[i + nameAt]!]!;
+    const size = snapshot.nodes[i + sizeAt]!;
+    const key = size >= 16_384
+      ? `large (≥ 16 KiB): ${JSON.stringify(text.slice(0, 40))}…`
+      : text.startsWith("/")
+      ? "paths (start with /)"
+      : /^[0-9a-f-]{32,}$/.test(text)
+      ? "UIDs and hex ids"
+      : size >= 1024
+      ? "1–16 KiB (source text and the like)"
+      : "other, < 1 KiB";
+    const group = groups.get(key) ?? { count: 0, bytes: 0 };
+    group.count++;
+    group.bytes += size;
+    groups.set(key, group);
+  }
+  return [...groups.entries()].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 10);
 }
 
 async function main(args: readonly string[]): Promise<number> {
@@ -399,7 +506,8 @@ async function main(args: readonly string[]): Promise<number> {
       p.kind === "script" || p.mode === "kubeconfig" || unavailable === null
     );
     const figures: Figures[] = probes.map(() => ({ rssKiB: [], anonKiB: [], fileKiB: [] }));
-    for (let r = 1; r <= rounds; r++) {
+    const heapOnly = args.includes("--heap-only");
+    for (let r = 1; r <= (heapOnly ? 0 : rounds); r++) {
       console.error(`ab: round ${r} of ${rounds} (${probes.length} probes, ${settle} s) …`);
       const samples = await round(probes, node, ctx, settle, denoFlags);
       samples.forEach((sample, i) => {
@@ -411,7 +519,7 @@ async function main(args: readonly string[]): Promise<number> {
     }
     const floor = median(figures[0]!.rssKiB);
     const mib = (kib: number) => (kib / 1024).toFixed(1);
-    const lines = [
+    const lines = heapOnly ? [] : [
       `A/B: median of ${rounds} rounds, sampled ${settle} s after start (agents: after their ` +
       `start line); Deno ${Deno.version.deno}; agents with ${
         denoFlags.join(" ") || "no V8 flags"
@@ -430,7 +538,7 @@ async function main(args: readonly string[]): Promise<number> {
         } | ${mib(Math.min(...f.rssKiB))}–${mib(Math.max(...f.rssKiB))} |`;
       }),
     ];
-    if (args.includes("--heap")) {
+    if (heapOnly || args.includes("--heap")) {
       console.error("ab: heap snapshot of the idle agent …");
       lines.push("", ...(await heapSnapshot(node, settle, denoFlags)));
     }
