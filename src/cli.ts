@@ -3,7 +3,6 @@
  * booleans as `--dry-run=false`, durations as Go writes them), one flag table that
  * drives parsing, validation and `--help`.
  */
-import { parseArgs } from "node:util";
 import { type Config, DEFAULTS, type LogLevel } from "./config.ts";
 import type { HeadroomModel } from "./decide/headroom.ts";
 import { formatDuration, parseDuration } from "./duration.ts";
@@ -251,22 +250,12 @@ export function parseCli(args: readonly string[], env: CliEnv): CliResult {
   const normalized = normalizeArgs(args);
   if (typeof normalized === "string") return { kind: "error", message: normalized };
 
-  let values: Record<string, string | undefined>;
-  try {
-    const parsed = parseArgs({
-      args: normalized,
-      options: Object.fromEntries(FLAGS.map((flag) => [flag.name, { type: "string" as const }])),
-      strict: true,
-      allowPositionals: false,
-    });
-    values = parsed.values as Record<string, string | undefined>;
-  } catch (error) {
-    return { kind: "error", message: describeParseArgsError(error) };
-  }
+  const values = readFlagValues(normalized);
+  if (typeof values === "string") return { kind: "error", message: values };
 
   const errors: string[] = [];
   const number = (name: string, fallback: number): number => {
-    const raw = values[name];
+    const raw = values.get(name);
     if (raw === undefined) return fallback;
     const spec = SPEC_BY_NAME.get(name)!;
     const value = Number(raw);
@@ -285,7 +274,7 @@ export function parseCli(args: readonly string[], env: CliEnv): CliResult {
     return value;
   };
   const duration = (name: string, fallback: number): number => {
-    const raw = values[name];
+    const raw = values.get(name);
     if (raw === undefined) return fallback;
     const spec = SPEC_BY_NAME.get(name)!;
     const ms = parseDuration(raw);
@@ -298,7 +287,7 @@ export function parseCli(args: readonly string[], env: CliEnv): CliResult {
     return ms;
   };
   const boolean = (name: string, fallback: boolean): boolean => {
-    const raw = values[name];
+    const raw = values.get(name);
     if (raw === undefined) return fallback;
     const value = parseGoBool(raw);
     if (value === null) {
@@ -308,7 +297,7 @@ export function parseCli(args: readonly string[], env: CliEnv): CliResult {
     return value;
   };
   const choice = <T extends string>(name: string, fallback: T): T => {
-    const raw = values[name];
+    const raw = values.get(name);
     if (raw === undefined) return fallback;
     const spec = SPEC_BY_NAME.get(name)!;
     if (!spec.choices!.includes(raw)) {
@@ -318,13 +307,13 @@ export function parseCli(args: readonly string[], env: CliEnv): CliResult {
     return raw as T;
   };
   const path = (name: string, fallback: string): string => {
-    const raw = values[name];
+    const raw = values.get(name);
     if (raw === undefined) return fallback;
     if (raw.trim() === "") errors.push(invalid(name, raw, "expected a path"));
     return raw.replace(/\/+$/, "") || "/";
   };
   const list = (name: string, fallback: readonly string[]): readonly string[] => {
-    const raw = values[name];
+    const raw = values.get(name);
     if (raw === undefined) return fallback;
     const items = raw.split(",").map((item) => item.trim()).filter((item) => item !== "");
     const bad = items.find((item) => !DNS_LABEL.test(item));
@@ -335,7 +324,7 @@ export function parseCli(args: readonly string[], env: CliEnv): CliResult {
     return [...new Set(items)];
   };
   const listenAddress = (name: string, fallback: string | null): string | null => {
-    const raw = values[name];
+    const raw = values.get(name);
     if (raw === undefined) return fallback;
     if (raw === "") return null;
     const parsed = parseListenAddress(raw);
@@ -353,8 +342,8 @@ export function parseCli(args: readonly string[], env: CliEnv): CliResult {
     pollIntervalMs: duration("poll-interval", DEFAULTS.pollIntervalMs),
     cooldownPeriodMs: duration("cooldown-period", DEFAULTS.cooldownPeriodMs),
     dryRun: boolean("dry-run", DEFAULTS.dryRun),
-    nodeName: values["node-name"] ?? env.get("NODE_NAME") ?? "",
-    kubeconfigPath: (values["kubeconfig"] ?? env.get("KUBECONFIG") ?? "") || null,
+    nodeName: values.get("node-name") ?? env.get("NODE_NAME") ?? "",
+    kubeconfigPath: (values.get("kubeconfig") ?? env.get("KUBECONFIG") ?? "") || null,
     allowInsecureHttp: boolean("allow-insecure-http", false),
     procRoot: path("proc-root", DEFAULTS.procRoot),
     cgroupRoot: path("cgroup-root", DEFAULTS.cgroupRoot),
@@ -444,7 +433,7 @@ export function helpText(): string {
 }
 
 /**
- * Go flag syntax → parseArgs syntax: `-flag` → `--flag`; a boolean flag without a
+ * Go flag syntax → one `--name=value` per flag: `-flag` → `--flag`; a boolean flag without a
  * value (`--dry-run`) → `--dry-run=true`, because Go never reads the next word as a
  * boolean's value. Returns an error message for a bare `--flag` missing its value.
  */
@@ -502,11 +491,31 @@ function invalid(name: string, raw: string, detail: string): string {
   return `Invalid value "${raw}" for flag --${name}: ${detail}`;
 }
 
-function describeParseArgsError(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const unknown = /Unknown option '([^']+)'/.exec(message);
-  if (unknown) return `Unknown flag "${unknown[1]}": see --help`;
-  const positional = /Unexpected argument '([^']+)'/.exec(message);
-  if (positional) return `Unexpected argument "${positional[1]}": flags start with --`;
-  return `Invalid command line: ${message}`;
+/**
+ * The flags' values out of normalized arguments (every known flag as `--name=value`): the
+ * last of a repeated flag wins. Returns the message for the first unknown flag or
+ * positional argument (everything after `--` is positional). Hand-written instead of
+ * `node:util`'s parseArgs, which loads Deno's Node compatibility layer (~2 MiB of RSS).
+ */
+function readFlagValues(args: readonly string[]): Map<string, string> | string {
+  const values = new Map<string, string>();
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") {
+      const next = args[i + 1];
+      return next === undefined ? values : unexpected(next);
+    }
+    if (!arg.startsWith("--")) return unexpected(arg);
+    const equals = arg.indexOf("=");
+    const name = equals === -1 ? arg.slice(2) : arg.slice(2, equals);
+    if (equals === -1 || !SPEC_BY_NAME.has(name)) {
+      return `Unknown flag "${name === "" ? arg : `--${name}`}": see --help`;
+    }
+    values.set(name, arg.slice(equals + 1));
+  }
+  return values;
+}
+
+function unexpected(arg: string): string {
+  return `Unexpected argument "${arg}": flags start with --`;
 }

@@ -247,3 +247,22 @@ Deno.test("parseCli() takes the agent's own pod from the downward API variables"
   });
   assert.deepEqual(run([], { NODE_NAME: "n", POD_UID: "" }).ownPod.uid, null);
 });
+
+Deno.test("parseCli() reads flags itself: last one wins, `--` ends flags, odd words named", () => {
+  assert.equal(run(["--poll-interval=2s", "-poll-interval", "3s"]).pollIntervalMs, 3_000);
+  assert.equal(run(["--node-name=a=b"]).nodeName, "a=b");
+  assert.equal(run(["--swap-io-threshold=5", "--"]).swapIoThresholdPagesPerSecond, 5);
+  const table: [string[], string][] = [
+    [["--", "--dry-run"], 'Unexpected argument "--dry-run": flags start with --'],
+    [["--bogus"], 'Unknown flag "--bogus": see --help'],
+    [["-bogus=1"], 'Unknown flag "--bogus": see --help'],
+    [["---dry-run"], 'Unknown flag "---dry-run": see --help'],
+    [["--=1"], 'Unknown flag "--=1": see --help'],
+    [["--constructor=1"], 'Unknown flag "--constructor": see --help'],
+    [["-"], 'Unexpected argument "-": flags start with --'],
+    // Words node:util's messages could not name: the empty word, a word with a quote.
+    [[""], 'Unexpected argument "": flags start with --'],
+    [["it's"], `Unexpected argument "it's": flags start with --`],
+  ];
+  for (const [args, message] of table) assert.equal(error(args), message, args.join(" "));
+});

@@ -141,7 +141,13 @@ Deno.test({
         String(l.message).startsWith("Sustained swap I/O")
       );
       assert.ok(decision);
-      assert.match(String(decision.message), /"would delete" "shop\/db-0" → "dry-run"/);
+      // Values read as words of the sentence, never quoted (issue 13).
+      assert.match(String(decision.message), /would delete shop\/db-0 → dry-run/);
+      const start = jsonLines(output.stdout).find((l) =>
+        String(l.message).includes("watching node")
+      );
+      assert.match(String(start?.message), /^kube-soomkiller \d+\.\d+\.\d+ watching node \S+: /);
+      assert.doesNotMatch(String(start?.message), /"/);
       const properties = decision.properties as Record<string, unknown>;
       assert.equal(properties.action, "would delete");
       assert.equal(properties.outcome, "dry-run");

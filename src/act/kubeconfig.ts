@@ -9,10 +9,11 @@
  * kubeconfig's directory, as in kubectl.
  *
  * Parsing is split from I/O: {@linkcode selectFromKubeconfig} is pure,
- * {@linkcode parseKubeconfig} adds the YAML parser (loaded lazily, so in-cluster runs never
- * load it), {@linkcode loadKubeconfig} reads the files and returns a KubeConnection.
+ * {@linkcode parseKubeconfig} adds the YAML reader (kubectl's YAML by a small reader of
+ * its own, anything else by the `yaml` package, loaded lazily, so most runs never load it), {@linkcode loadKubeconfig} reads the files and returns a KubeConnection.
  */
 import { type KubeConnection, redactUrl, type TokenSource } from "./kube_client.ts";
+import { parseKubeconfigYaml } from "./kubeconfig_yaml.ts";
 import { fileTokenSource, staticTokenSource } from "./token_source.ts";
 
 /** A malformed or unsupported kubeconfig; the message names the file and the field. */
@@ -168,9 +169,13 @@ export async function parseKubeconfig(
 ): Promise<KubeconfigSelection> {
   const path = options.path ?? `${dir}/config`;
   // JSON is YAML too, and needs no parser module: a JSON kubeconfig
-  // (`kubectl config view --flatten -o json`) saves the ~5 MiB the yaml package costs.
+  // (`kubectl config view --flatten -o json`) saves the ~10 MiB of RSS the yaml package
+  // costs (tests/bench/README.md).
   const json = parseJsonObject(text);
   if (json !== undefined) return selectFromKubeconfig(json, path, dir, options);
+  // Nor does the YAML kubectl writes; anything outside that subset goes to the package.
+  const simple = parseKubeconfigYaml(text);
+  if (simple !== null) return selectFromKubeconfig(simple.value, path, dir, options);
   const { parse } = await import("yaml");
   let doc: unknown;
   try {

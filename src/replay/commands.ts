@@ -3,13 +3,12 @@
  * path), then the agent's flags through the same parser, so a replay under
  * `--swap-io-threshold=500` means exactly what the agent would do with it.
  */
-import { getLogger } from "@logtape/logtape";
 import type { KubeApi } from "../act/kube_client.ts";
 import { type CliEnv, parseCli } from "../cli.ts";
 import { systemClock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import { parseDuration } from "../duration.ts";
-import { agentLogger } from "../observe/log.ts";
+import { agentLogger, getLogger } from "../observe/log.ts";
 import { denoHostFs } from "../sense/host_fs.ts";
 import { hostSensor } from "../sense/node_sensor.ts";
 import { record } from "./record.ts";

@@ -11,12 +11,18 @@
  * one Event) and the pod scans in between. The node's meminfo shows the swapping pods'
  * swap in use, as on a real swap-enabled node.
  */
-import { type ApiStandin, startApiStandin, writeKubeconfig } from "../fakes/api_standin.ts";
+import type { V1Pod } from "@kubernetes/client-node";
+import {
+  type ApiStandin,
+  makePod,
+  startApiStandin,
+  writeKubeconfig,
+} from "../fakes/api_standin.ts";
 import { BENCH_NODE, buildSyntheticNode, type SyntheticNode } from "./synthetic_node.ts";
 
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
 const DENO_JSON = new URL("../../deno.json", import.meta.url).pathname;
-const TOKEN = "bench-token";
+export const TOKEN = "bench-token";
 
 /** How the run goes. Optional fields default as in brackets. */
 export interface FootprintOptions {
@@ -38,6 +44,8 @@ export interface FootprintOptions {
   readonly metricsAddr?: string | null;
   /** Extra `deno run` flags (e.g. `--v8-flags=…`), before the entry point. */
   readonly denoFlags?: readonly string[];
+  /** Working directory of the agent (a checkout of another revision, with its deno.json). */
+  readonly cwd?: string;
   /** Extra environment of the agent (e.g. `MALLOC_ARENA_MAX`). */
   readonly env?: Readonly<Record<string, string>>;
   /** Extra agent flags, after the fixed ones. */
@@ -46,6 +54,10 @@ export interface FootprintOptions {
   readonly onLine?: (line: string) => void;
   /** Progress lines (stderr by default). */
   readonly progress?: (line: string) => void;
+  /** Connection modes, one agent each, run side by side [in-cluster and kubeconfig]. */
+  readonly modes?: readonly ConnectionMode[];
+  /** Pods in the big-LIST step (peak RSS while it is parsed); 0: no such step [5,000]. */
+  readonly bigListPods?: number;
 }
 
 /** What `/proc/<pid>/` said at one moment. */
@@ -76,6 +88,49 @@ export interface ProcTimeline {
   readonly pressureEnd: ProcSample;
 }
 
+/** How an agent finds its API server. */
+export type ConnectionMode = "in-cluster" | "kubeconfig";
+
+/** One agent's run inside the footprint run. */
+export interface AgentRun {
+  readonly mode: ConnectionMode;
+  /** The agent's command line after `deno run` (in-cluster: inside `unshare`). */
+  readonly agentArgs: readonly string[];
+  /** Seconds from spawn to the agent's start line. */
+  readonly startupSeconds: number;
+  readonly timeline: ProcTimeline;
+  /** API requests from spawn to the start of the idle window (start-up checks), by kind. */
+  readonly startupApiRequests: Record<string, number>;
+  /**
+   * The agent's CPU time in each second of the idle window, ms (schedstat of its live
+   * threads): where the idle CPU goes (a periodic scan, a summary line, a GC).
+   */
+  readonly idleCpuPerSecondMs: readonly number[];
+  /** API requests during the idle window (must be 0). */
+  readonly idleApiRequests: number;
+  /** API requests during the pressure, by `METHOD path`. */
+  readonly pressureApiRequests: Record<string, number>;
+  /** Decision lines ("Sustained swap I/O …") the agent logged. */
+  readonly decisions: number;
+  /** Bytes the agent wrote to stdout over the whole run. */
+  readonly stdoutBytes: number;
+  /** The agent's exit code after SIGTERM. */
+  readonly agentExitCode: number;
+}
+
+/** The agent while it parses one big LIST of the node's pods. */
+export interface BigListRun {
+  readonly pods: number;
+  /** Size of the PodList body, bytes. */
+  readonly listBytes: number;
+  /** VmHWM after the first decision (the LIST parsed), KiB. */
+  readonly hwmKiB: number;
+  /** VmRSS then, KiB. */
+  readonly rssKiB: number;
+  /** The LIST requests the agent made. */
+  readonly lists: number;
+}
+
 /** The footprint run's figures. */
 export interface FootprintReport {
   /** Length of the idle window (CPU and API requests are counted over it), s. */
@@ -87,15 +142,14 @@ export interface FootprintReport {
   readonly pressurePagesPerSecond: number;
   readonly pods: number;
   readonly containersPerPod: number;
-  /** The agent's command line after `deno run`. */
-  readonly agentArgs: readonly string[];
   /** The floor's command line and script. */
   readonly floorCommand: string;
   /** Clock ticks per second used for utime/stime. */
   readonly clockTicksPerSecond: number;
-  /** Seconds from spawn to the agent's start line. */
-  readonly startupSeconds: number;
-  readonly agent: ProcTimeline;
+  /** One per connection mode, all at the same time against the same node. */
+  readonly runs: readonly AgentRun[];
+  /** Modes asked for but not run, with the reason (in-cluster needs root for `unshare`). */
+  readonly skipped: readonly { readonly mode: ConnectionMode; readonly reason: string }[];
   readonly floor: ProcTimeline;
   /**
    * A second reference: Deno that made one HTTPS request with a custom CA (as the agent's
@@ -104,25 +158,10 @@ export interface FootprintReport {
   readonly tlsFloor: ProcTimeline;
   /** The TLS floor's script (URL and CA elided). */
   readonly tlsFloorCommand: string;
-  /** API requests from spawn to the start of the idle window (start-up checks), by kind. */
-  readonly startupApiRequests: Record<string, number>;
-  /**
-   * The agent's CPU time in each second of the idle window, ms (schedstat of its live
-   * threads): where the idle CPU goes (a periodic scan, a summary line, a GC).
-   */
-  readonly idleCpuPerSecondMs: readonly number[];
   /** The same for the floor process. */
   readonly floorIdleCpuPerSecondMs: readonly number[];
-  /** API requests during the idle window (must be 0). */
-  readonly idleApiRequests: number;
-  /** API requests during the pressure, by `METHOD path`. */
-  readonly pressureApiRequests: Record<string, number>;
-  /** Decision lines ("Sustained swap I/O …") the agent logged. */
-  readonly decisions: number;
-  /** Bytes the agent wrote to stdout over the whole run. */
-  readonly stdoutBytes: number;
-  /** The agent's exit code after SIGTERM. */
-  readonly agentExitCode: number;
+  /** Peak RSS while a LIST of `bigListPods` pods is parsed; null when not asked for. */
+  readonly bigList: BigListRun | null;
 }
 
 /** CPU share of one core between two samples, percent. */
@@ -216,7 +255,7 @@ function watchStdout(stream: ReadableStream<Uint8Array>, onLine?: (line: string)
   return { state, started, done };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Counts requests by `METHOD path`. */
 function countRequests(requests: readonly { method: string; path: string }[]) {
@@ -229,7 +268,7 @@ function countRequests(requests: readonly { method: string; path: string }[]) {
 }
 
 /** A free TCP port on 127.0.0.1 (for the agent's metrics endpoint). */
-function freePort(): number {
+export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = listener.addr.port;
   listener.close();
@@ -237,9 +276,10 @@ function freePort(): number {
 }
 
 /** True when the agent knows `--<flag>` (flags come and go while the agent grows). */
-async function agentHasFlag(main: string, flag: string): Promise<boolean> {
+async function agentHasFlag(main: string, flag: string, cwd?: string): Promise<boolean> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", main, "--help"],
+    ...(cwd === undefined ? {} : { cwd }),
     stdout: "piped",
     stderr: "null",
   }).output();
@@ -247,16 +287,16 @@ async function agentHasFlag(main: string, flag: string): Promise<boolean> {
 }
 
 /** The floor's script: Deno that only sleeps, waking once a second as the agent does. */
-const FLOOR_SCRIPT = "setInterval(() => {}, 1000);";
+export const FLOOR_SCRIPT = "setInterval(() => {}, 1000);";
 
 /** The TLS floor's script: one HTTPS GET through a client with the CA, then the floor's. */
-function tlsFloorScript(url: string, caPem: string): string {
+export function tlsFloorScript(url: string, caPem: string): string {
   return `const client = Deno.createHttpClient({ caCerts: [${JSON.stringify(caPem)}] });\n` +
     `await (await fetch(${JSON.stringify(url)}, { client })).arrayBuffer();\n` + FLOOR_SCRIPT;
 }
 
 /** Starts `deno run -A -` with `script` on stdin. */
-async function spawnScript(script: string): Promise<Deno.ChildProcess> {
+export async function spawnScript(script: string): Promise<Deno.ChildProcess> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "-"],
     stdin: "piped",
@@ -267,6 +307,159 @@ async function spawnScript(script: string): Promise<Deno.ChildProcess> {
   await writer.write(new TextEncoder().encode(script + "\n"));
   await writer.close();
   return child;
+}
+
+/** Why `unshare -m` cannot give the agent its own service-account mount; null: it can. */
+export async function inClusterUnavailable(): Promise<string | null> {
+  try {
+    const output = await new Deno.Command("unshare", {
+      args: ["-m", "--propagation", "private", "true"],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    return output.success
+      ? null
+      : `unshare -m failed: ${new TextDecoder().decode(output.stderr).trim()} (needs root)`;
+  } catch (error) {
+    return `no unshare: ${(error as Error).message}`;
+  }
+}
+
+/**
+ * Writes the service-account directory of an in-cluster agent under `dir`, to be
+ * bind-mounted over /run (so it appears at /var/run/secrets/kubernetes.io/serviceaccount
+ * for that process only). Returns the directory to mount.
+ */
+async function writeServiceAccount(dir: string, caPem: string): Promise<string> {
+  const root = `${dir}/run`;
+  const sa = `${root}/secrets/kubernetes.io/serviceaccount`;
+  await Deno.mkdir(sa, { recursive: true });
+  await Deno.writeTextFile(`${sa}/token`, TOKEN);
+  await Deno.writeTextFile(`${sa}/ca.crt`, caPem);
+  await Deno.writeTextFile(`${sa}/namespace`, "kube-soomkiller");
+  return root;
+}
+
+/** One agent process and what watches it. */
+export interface LiveAgent {
+  readonly mode: ConnectionMode;
+  readonly api: ApiStandin;
+  readonly args: readonly string[];
+  readonly child: Deno.ChildProcess;
+  readonly stdout: ReturnType<typeof watchStdout>;
+  readonly stderrText: Promise<string>;
+  readonly spawnedMs: number;
+}
+
+export interface SpawnSpec {
+  readonly mode: ConnectionMode;
+  readonly api: ApiStandin;
+  readonly node: SyntheticNode;
+  readonly main: string;
+  readonly metricsFlag: readonly string[];
+  readonly options: FootprintOptions;
+}
+
+/** Starts one agent as a user would: `deno run` of src/main.ts, in the given mode. */
+export async function spawnAgent(spec: SpawnSpec): Promise<LiveAgent> {
+  const { mode, api, node, options } = spec;
+  const reads = [node.hostDir, node.tree.root];
+  let connection: string[];
+  let env: Record<string, string> = { KUBECONFIG: "" };
+  let wrapper: string[] = [];
+  // A directory of its own: agents started side by side each talk to their own stand-in.
+  const own = await Deno.makeTempDir({ dir: node.hostDir, prefix: `${mode}-` });
+  if (mode === "kubeconfig") {
+    const path = await writeKubeconfig(own, {
+      server: api.url,
+      caPem: api.caPem,
+      token: TOKEN,
+    });
+    connection = [`--kubeconfig=${path}`];
+  } else {
+    const runDir = await writeServiceAccount(own, api.caPem!);
+    reads.push("/var/run/secrets/kubernetes.io/serviceaccount");
+    connection = [];
+    env = {
+      ...env,
+      KUBERNETES_SERVICE_HOST: "127.0.0.1",
+      KUBERNETES_SERVICE_PORT: api.url.split(":").pop()!,
+    };
+    // Its own mount namespace: /run is the temp directory, for this process only.
+    wrapper = [
+      "-m",
+      "--propagation",
+      "private",
+      "sh",
+      "-c",
+      'mount --bind "$0" /run && exec "$@"',
+      runDir,
+      Deno.execPath(),
+    ];
+  }
+  const args = [
+    `--allow-read=${reads.join(",")}`,
+    `--allow-env=${agentEnvAllowlist().join(",")}`,
+    "--ignore-env",
+    "--allow-net",
+    ...(options.denoFlags ?? []),
+    spec.main,
+    `--node-name=${BENCH_NODE}`,
+    ...connection,
+    `--proc-root=${node.procRoot}`,
+    `--cgroup-root=${node.tree.root}`,
+    "--poll-interval=1s",
+    "--dry-run=true",
+    "--sustained-duration=5s",
+    "--cooldown-period=5s",
+    ...spec.metricsFlag,
+    ...(options.agentFlags ?? []),
+  ];
+  const spawnedMs = performance.now();
+  const child = wrapper.length === 0
+    ? new Deno.Command(Deno.execPath(), {
+      args: ["run", ...args],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1", ...env, ...options.env },
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    }).spawn()
+    : new Deno.Command("unshare", {
+      args: [...wrapper, "run", ...args],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1", ...env, ...options.env },
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    }).spawn();
+  const stdout = watchStdout(child.stdout, options.onLine);
+  const stderrText = new Response(child.stderr).text();
+  return { mode, api, args, child, stdout, stderrText, spawnedMs };
+}
+
+/** Waits for the start line; throws with the agent's output when it exits first. */
+export async function started(agent: LiveAgent): Promise<number> {
+  const exited = agent.child.status.then(() => "exited" as const);
+  const first = await Promise.race([agent.stdout.started.then(() => "started" as const), exited]);
+  if (first === "exited") {
+    await agent.stdout.done;
+    throw new Error(
+      `The ${agent.mode} agent exited before starting: ${
+        agent.stdout.state.lines.join("\n")
+      }\n${await agent
+        .stderrText}`,
+    );
+  }
+  return performance.now();
+}
+
+/** The metrics flag for `main`: a free port, or what the options say. */
+export async function metricsFlagFor(main: string, options: FootprintOptions): Promise<string[]> {
+  if (!(await agentHasFlag(main, "metrics-addr", options.cwd))) return [];
+  return [
+    `--metrics-addr=${
+      options.metricsAddr === undefined ? `127.0.0.1:${freePort()}` : options.metricsAddr ?? ""
+    }`,
+  ];
 }
 
 /** Runs the footprint measurement; see the module doc. */
@@ -280,8 +473,15 @@ export async function runFootprint(options: FootprintOptions = {}): Promise<Foot
   const main = options.main ?? MAIN;
   const progress = options.progress ?? ((line: string) => console.error(line));
   const ticksPerSecond = await clockTicksPerSecond();
+  const skipped: { mode: ConnectionMode; reason: string }[] = [];
+  const modes: ConnectionMode[] = [];
+  for (const mode of options.modes ?? ["in-cluster", "kubeconfig"]) {
+    const reason = mode === "in-cluster" ? await inClusterUnavailable() : null;
+    if (reason === null) modes.push(mode);
+    else skipped.push({ mode, reason });
+  }
 
-  progress(`footprint: building a ${pods}-pod node and the API stand-in`);
+  progress(`footprint: building a ${pods}-pod node and the API stand-ins`);
   // Not on /dev/shm: Deno refuses reads under /dev (as under /proc and /sys) without -A.
   const node: SyntheticNode = await buildSyntheticNode({
     pods,
@@ -289,126 +489,125 @@ export async function runFootprint(options: FootprintOptions = {}): Promise<Foot
     swapInUse: options.swapInUse ?? true,
     tempDir: Deno.env.get("TMPDIR") ?? "/tmp",
   });
-  let api: ApiStandin | null = null;
+  const apis: ApiStandin[] = [];
   let tlsApi: ApiStandin | null = null;
-  let agent: Deno.ChildProcess | null = null;
+  const agents: LiveAgent[] = [];
   let floor: Deno.ChildProcess | null = null;
   let tlsFloor: Deno.ChildProcess | null = null;
   let swapTimer: ReturnType<typeof setInterval> | undefined;
+  let pages = 1_000;
+  const startPressure = () => {
+    // Sustained pressure: pswpin and pswpout each grow by rate/2 pages/s, every 250 ms.
+    swapTimer = setInterval(() => {
+      pages += rate / 2 / 4;
+      node.setSwapCounters(pages, pages).catch(() => {});
+    }, 250);
+  };
+  const stopPressure = () => {
+    if (swapTimer !== undefined) clearInterval(swapTimer);
+    swapTimer = undefined;
+  };
   try {
-    api = await startApiStandin({ tls: true, token: TOKEN, pods: node.apiPods });
-    const kubeconfig = await writeKubeconfig(node.hostDir, {
-      server: api.url,
-      caPem: api.caPem,
-      token: TOKEN,
-    });
-    // The metrics endpoint is part of the production shape: keep it, on a free port.
-    const metricsFlag = (await agentHasFlag(main, "metrics-addr"))
-      ? [
-        `--metrics-addr=${
-          options.metricsAddr === undefined ? `127.0.0.1:${freePort()}` : options.metricsAddr ?? ""
-        }`,
-      ]
-      : [];
-
     floor = await spawnScript(FLOOR_SCRIPT);
-    // The TLS floor talks to a stand-in of its own, so the agent's request counts stay clean.
+    // The TLS floor talks to a stand-in of its own, so the agents' request counts stay clean.
     tlsApi = await startApiStandin({ tls: true });
     tlsFloor = await spawnScript(tlsFloorScript(`${tlsApi.url}/api/v1/pods`, tlsApi.caPem!));
 
-    const agentArgs = [
-      `--allow-read=${node.hostDir},${node.tree.root}`,
-      `--allow-env=${agentEnvAllowlist().join(",")}`,
-      "--ignore-env",
-      "--allow-net",
-      ...(options.denoFlags ?? []),
-      main,
-      `--node-name=${BENCH_NODE}`,
-      `--kubeconfig=${kubeconfig}`,
-      `--proc-root=${node.procRoot}`,
-      `--cgroup-root=${node.tree.root}`,
-      "--poll-interval=1s",
-      "--dry-run=true",
-      "--sustained-duration=5s",
-      "--cooldown-period=5s",
-      ...metricsFlag,
-      ...(options.agentFlags ?? []),
-    ];
-    const spawnedMs = performance.now();
-    agent = new Deno.Command(Deno.execPath(), {
-      args: ["run", ...agentArgs],
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1", ...options.env },
-    }).spawn();
-    const stdout = watchStdout(agent.stdout, options.onLine);
-    const stderrText = new Response(agent.stderr).text();
-    const exited = agent.status.then(() => "exited" as const);
-    const first = await Promise.race([stdout.started.then(() => "started" as const), exited]);
-    if (first === "exited") {
-      await stdout.done;
-      throw new Error(
-        `The agent exited before starting: ${stdout.state.lines.join("\n")}\n${await stderrText}`,
-      );
+    // Each agent has its own stand-in (its own request count), all serve the node's pods.
+    for (const mode of modes) {
+      const api = await startApiStandin({ tls: true, token: TOKEN, pods: [...node.apiPods] });
+      apis.push(api);
+      const metricsFlag = await metricsFlagFor(main, options);
+      agents.push(await spawnAgent({ mode, api, node, main, metricsFlag, options }));
     }
-    const startedMs = performance.now();
+    const startedAt = await Promise.all(agents.map(started));
+    const startedMs = Math.max(...startedAt);
     const at = () => (performance.now() - startedMs) / 1000;
-    const startupSeconds = (startedMs - spawnedMs) / 1000;
     progress(
-      `footprint: agent up in ${startupSeconds.toFixed(2)} s; settling ${settleSeconds} s, ` +
-        `idle ${idleSeconds} s, then ${pressureSeconds} s of pressure`,
+      `footprint: ${
+        agents.map((a, i) =>
+          `${a.mode} up in ${((startedAt[i]! - a.spawnedMs) / 1000).toFixed(2)} s`
+        )
+          .join(", ")
+      }; settling ${settleSeconds} s, idle ${idleSeconds} s, then ${pressureSeconds} s of pressure`,
     );
-    const sampleBoth = () => ({
-      agent: readProcSample(agent!.pid, ticksPerSecond, at()),
+    const sampleAll = () => ({
+      agents: agents.map((a) => readProcSample(a.child.pid, ticksPerSecond, at())),
       floor: readProcSample(floor!.pid, ticksPerSecond, at()),
       tlsFloor: readProcSample(tlsFloor!.pid, ticksPerSecond, at()),
     });
 
     await sleep(settleSeconds * 1000);
-    const settled = sampleBoth();
-    const startupRequests = api.requests.length;
-    const idleCpuPerSecondMs: number[] = [];
+    const settled = sampleAll();
+    const startupRequests = agents.map((a) => a.api.requests.length);
+    const idleCpu: number[][] = agents.map(() => []);
     const floorIdleCpuPerSecondMs: number[] = [];
-    let previous = [readThreadsCpuMs(agent.pid), readThreadsCpuMs(floor.pid)];
+    const pids = [...agents.map((a) => a.child.pid), floor.pid];
+    let previous = pids.map(readThreadsCpuMs);
     for (let second = 1; second <= Math.floor(idleSeconds); second++) {
       await sleep(Math.max(0, (settleSeconds + second - at()) * 1000));
-      const now = [readThreadsCpuMs(agent.pid), readThreadsCpuMs(floor.pid)];
-      idleCpuPerSecondMs.push(Math.max(0, Math.round((now[0]! - previous[0]!) * 100) / 100));
-      floorIdleCpuPerSecondMs.push(Math.max(0, Math.round((now[1]! - previous[1]!) * 100) / 100));
+      const now = pids.map(readThreadsCpuMs);
+      const delta = now.map((ms, i) => Math.max(0, Math.round((ms - previous[i]!) * 100) / 100));
+      delta.slice(0, agents.length).forEach((ms, i) => idleCpu[i]!.push(ms));
+      floorIdleCpuPerSecondMs.push(delta[agents.length]!);
       previous = now;
     }
     await sleep(Math.max(0, (settleSeconds + idleSeconds - at()) * 1000));
-    const idleEnd = sampleBoth();
-    const idleApiRequests = api.requests.length - startupRequests;
+    const idleEnd = sampleAll();
+    const idleRequests = agents.map((a, i) => a.api.requests.length - startupRequests[i]!);
     progress(
-      `footprint: idle done: agent RSS ${(idleEnd.agent.rssKiB / 1024).toFixed(1)} MiB, ` +
-        `floor ${(idleEnd.floor.rssKiB / 1024).toFixed(1)} MiB, ${idleApiRequests} API requests`,
+      `footprint: idle done: ${
+        agents.map((a, i) => `${a.mode} RSS ${(idleEnd.agents[i]!.rssKiB / 1024).toFixed(1)} MiB`)
+          .join(", ")
+      }, floor ${(idleEnd.floor.rssKiB / 1024).toFixed(1)} MiB`,
     );
 
-    // Sustained pressure: pswpin and pswpout each grow by rate/2 pages/s, every 250 ms.
-    let pages = 1_000;
-    swapTimer = setInterval(() => {
-      pages += rate / 2 / 4;
-      node.setSwapCounters(pages, pages).catch(() => {});
-    }, 250);
-    const pressureStart = at();
+    startPressure();
     await sleep(pressureSeconds * 1000);
-    const pressureEnd = sampleBoth();
-    clearInterval(swapTimer);
-    swapTimer = undefined;
-    const pressureApiRequests = countRequests(
-      api.requests.slice(startupRequests + idleApiRequests),
-    );
+    const pressureEnd = sampleAll();
+    stopPressure();
     progress(
-      `footprint: pressure done after ${(at() - pressureStart).toFixed(1)} s: agent RSS ` +
-        `${(pressureEnd.agent.rssKiB / 1024).toFixed(1)} MiB, ${stdout.state.decisions} decisions`,
+      `footprint: pressure done: ${
+        agents.map((a, i) =>
+          `${a.mode} RSS ${(pressureEnd.agents[i]!.rssKiB / 1024).toFixed(1)} MiB, ` +
+          `${a.stdout.state.decisions} decisions`
+        ).join("; ")
+      }`,
     );
 
-    agent.kill("SIGTERM");
-    const status = await agent.status;
-    await stdout.done;
-    await stderrText;
-    agent = null;
+    const runs: AgentRun[] = [];
+    for (const [i, agent] of agents.entries()) {
+      agent.child.kill("SIGTERM");
+      const status = await agent.child.status;
+      await agent.stdout.done;
+      await agent.stderrText;
+      runs.push({
+        mode: agent.mode,
+        agentArgs: agent.args,
+        startupSeconds: (startedAt[i]! - agent.spawnedMs) / 1000,
+        timeline: {
+          settled: settled.agents[i]!,
+          idleEnd: idleEnd.agents[i]!,
+          pressureEnd: pressureEnd.agents[i]!,
+        },
+        startupApiRequests: countRequests(agent.api.requests.slice(0, startupRequests[i]!)),
+        idleCpuPerSecondMs: idleCpu[i]!,
+        idleApiRequests: idleRequests[i]!,
+        pressureApiRequests: countRequests(
+          agent.api.requests.slice(startupRequests[i]! + idleRequests[i]!),
+        ),
+        decisions: agent.stdout.state.decisions,
+        stdoutBytes: agent.stdout.state.bytes,
+        agentExitCode: status.code,
+      });
+    }
+    agents.length = 0;
+
+    const bigListPods = options.bigListPods ?? 5_000;
+    const bigList = bigListPods > 0
+      ? await runBigList(node, bigListPods, main, options, progress, startPressure, stopPressure)
+      : null;
+
     return {
       idleSeconds,
       settleSeconds,
@@ -416,11 +615,10 @@ export async function runFootprint(options: FootprintOptions = {}): Promise<Foot
       pressurePagesPerSecond: rate,
       pods,
       containersPerPod,
-      agentArgs,
       floorCommand: `deno run -A - <<< "${FLOOR_SCRIPT}"`,
       clockTicksPerSecond: ticksPerSecond,
-      startupSeconds,
-      agent: { settled: settled.agent, idleEnd: idleEnd.agent, pressureEnd: pressureEnd.agent },
+      runs,
+      skipped,
       floor: { settled: settled.floor, idleEnd: idleEnd.floor, pressureEnd: pressureEnd.floor },
       tlsFloor: {
         settled: settled.tlsFloor,
@@ -430,18 +628,12 @@ export async function runFootprint(options: FootprintOptions = {}): Promise<Foot
       tlsFloorCommand:
         `deno run -A - <<< 'one HTTPS GET with Deno.createHttpClient({ caCerts }); ` +
         `${FLOOR_SCRIPT}'`,
-      startupApiRequests: countRequests(api.requests.slice(0, startupRequests)),
-      idleCpuPerSecondMs,
       floorIdleCpuPerSecondMs,
-      idleApiRequests,
-      pressureApiRequests,
-      decisions: stdout.state.decisions,
-      stdoutBytes: stdout.state.bytes,
-      agentExitCode: status.code,
+      bigList,
     };
   } finally {
-    if (swapTimer !== undefined) clearInterval(swapTimer);
-    for (const child of [agent, floor, tlsFloor]) {
+    stopPressure();
+    for (const child of [...agents.map((a) => a.child), floor, tlsFloor]) {
       if (child === null) continue;
       try {
         child.kill("SIGKILL");
@@ -450,8 +642,125 @@ export async function runFootprint(options: FootprintOptions = {}): Promise<Foot
       }
       await child.status;
     }
-    await api?.close();
+    for (const api of apis) await api.close();
     await tlsApi?.close();
     await node.dispose();
   }
+}
+
+/**
+ * The agent (kubeconfig mode) against a stand-in whose LIST of the node has `count` pods
+ * (the node's own and padding pods as big as real ones): pressure until the first decision,
+ * then VmHWM, the peak RSS while that LIST was parsed.
+ */
+async function runBigList(
+  node: SyntheticNode,
+  count: number,
+  main: string,
+  options: FootprintOptions,
+  progress: (line: string) => void,
+  startPressure: () => void,
+  stopPressure: () => void,
+): Promise<BigListRun> {
+  const padding = Array.from(
+    { length: Math.max(0, count - node.apiPods.length) },
+    (_, i) => realisticPod(i),
+  );
+  const api = await startApiStandin({
+    tls: true,
+    token: TOKEN,
+    pods: [...node.apiPods, ...padding],
+  });
+  let agent: LiveAgent | null = null;
+  try {
+    const listBytes = new TextEncoder().encode(
+      JSON.stringify({ kind: "PodList", apiVersion: "v1", items: api.pods }),
+    ).length;
+    progress(
+      `footprint: big LIST: ${api.pods.length} pods, ${(listBytes / 1024 / 1024).toFixed(1)} MiB`,
+    );
+    agent = await spawnAgent({
+      mode: "kubeconfig",
+      api,
+      node,
+      main,
+      metricsFlag: await metricsFlagFor(main, options),
+      options,
+    });
+    await started(agent);
+    await sleep(2_000);
+    startPressure();
+    const deadline = performance.now() + 30_000;
+    while (agent.stdout.state.decisions === 0 && performance.now() < deadline) await sleep(250);
+    await sleep(500);
+    stopPressure();
+    const sample = readProcSample(agent.child.pid, 100, 0);
+    const lists = api.requests.filter((r) => r.method === "GET" && r.path === "/api/v1/pods")
+      .length;
+    progress(`footprint: big LIST parsed: peak RSS ${(sample.hwmKiB / 1024).toFixed(1)} MiB`);
+    return {
+      pods: api.pods.length,
+      listBytes,
+      hwmKiB: sample.hwmKiB,
+      rssKiB: sample.rssKiB,
+      lists,
+    };
+  } finally {
+    stopPressure();
+    if (agent !== null) {
+      try {
+        agent.child.kill("SIGKILL");
+      } catch {
+        // Already exited.
+      }
+      await agent.child.status;
+      await agent.stdout.done;
+      await agent.stderrText;
+    }
+    await api.close();
+  }
+}
+
+/** A pod of another workload on the node, about as big as a real one (~4 KiB of JSON). */
+function realisticPod(i: number): V1Pod {
+  const pod = makePod({
+    name: `other-${i}-${"x".repeat(20)}`,
+    namespace: `ns-${i % 40}`,
+    uid: crypto.randomUUID(),
+    nodeName: BENCH_NODE,
+    terminationGracePeriodSeconds: 30,
+  });
+  const labels: Record<string, string> = {
+    app: `other-${i % 97}`,
+    "app.kubernetes.io/name": `service-${i % 97}`,
+    "pod-template-hash": "5d8f7c9b6d",
+  };
+  return {
+    ...pod,
+    metadata: {
+      ...pod.metadata,
+      labels,
+      annotations: {
+        "kubectl.kubernetes.io/restartedAt": "2026-11-30T12:00:00Z",
+        "example.com/config": "y".repeat(1_500),
+      },
+      ownerReferences: [{
+        apiVersion: "apps/v1",
+        kind: "ReplicaSet",
+        name: `other-${i % 97}-5d8f7c9b6d`,
+        uid: crypto.randomUUID(),
+        controller: true,
+        blockOwnerDeletion: true,
+      }],
+    },
+    spec: {
+      ...pod.spec,
+      containers: [{
+        name: "app",
+        image: `registry.example.com/team/service-${i % 97}:1.2.3`,
+        env: Array.from({ length: 12 }, (_, e) => ({ name: `ENV_${e}`, value: `value-${e}` })),
+        resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "256Mi" } },
+      }],
+    },
+  } as V1Pod;
 }

@@ -120,9 +120,12 @@ export function shortRequest(key: string): string {
   return key;
 }
 
-/** Rows of the footprint run. */
+/** The DaemonSet's memory limit, KiB (deploy/: 128Mi, Guaranteed). */
+const DAEMONSET_LIMIT_KIB = 128 * 1024;
+
+/** Rows of the footprint run: one block per connection mode, then the big LIST. */
 export function footprintRows(report: FootprintReport): Row[] {
-  const { agent, floor } = report;
+  const { floor } = report;
   const rows: Row[] = [];
   const rss = (label: string, a: number, f: number, target: number | null): Row => ({
     measure: label,
@@ -133,153 +136,172 @@ export function footprintRows(report: FootprintReport): Row[] {
     result: target === null ? "" : verdict(a / f <= target),
     raw: { agentKiB: a, floorKiB: f, ratio: a / f },
   });
-  rows.push(
-    rss(`RSS (VmRSS) at end of idle`, agent.idleEnd.rssKiB, floor.idleEnd.rssKiB, 1.25),
-    rss(
-      `RSS (VmRSS) at end of pressure`,
-      agent.pressureEnd.rssKiB,
-      floor.pressureEnd.rssKiB,
-      1.25,
-    ),
-    rss(`peak RSS (VmHWM) over the run`, agent.pressureEnd.hwmKiB, floor.pressureEnd.hwmKiB, null),
-    rss(
-      `  of which anon (heap, stacks), end of idle`,
-      agent.idleEnd.rssAnonKiB,
-      floor.idleEnd.rssAnonKiB,
-      null,
-    ),
-    rss(
-      `  of which file-backed (code), end of idle`,
-      agent.idleEnd.rssFileKiB,
-      floor.idleEnd.rssFileKiB,
-      null,
-    ),
-  );
-  const tls = report.tlsFloor;
-  rows.push(
-    rss(
-      "  reference: vs Deno after one HTTPS call, end of idle",
-      agent.idleEnd.rssKiB,
-      tls.idleEnd.rssKiB,
-      null,
-    ),
-    rss(
-      "  reference: vs Deno after one HTTPS call, end of pressure",
-      agent.pressureEnd.rssKiB,
-      tls.pressureEnd.rssKiB,
-      null,
-    ),
-  );
-  rows.push({
-    measure: "threads at end of idle / end of pressure",
-    value: `${agent.idleEnd.threads} / ${agent.pressureEnd.threads}`,
-    floor: `${floor.idleEnd.threads} / ${floor.pressureEnd.threads}`,
-    ratio: "",
-    target: "",
-    result: "",
-  });
-  const idleCpu = cpuPercent(agent.settled, agent.idleEnd);
-  const floorIdleCpu = cpuPercent(floor.settled, floor.idleEnd);
-  const resolution = 100 / report.clockTicksPerSecond / report.idleSeconds;
-  rows.push({
-    measure: `CPU while idle (${report.idleSeconds} s window, 1 s poll)`,
-    value: `${idleCpu.toFixed(3)} % of a core`,
-    floor: `${floorIdleCpu.toFixed(3)} %`,
-    ratio: "",
-    target: "≤ 0.2 % of a core",
-    result: verdict(idleCpu <= 0.2),
-    raw: { agentPercent: idleCpu, floorPercent: floorIdleCpu, resolutionPercent: resolution },
-  });
   const median = (values: readonly number[]) => {
     const sorted = [...values].sort((a, b) => a - b);
     return sorted.length === 0 ? NaN : sorted[Math.floor(sorted.length / 2)]!;
   };
-  rows.push({
-    measure: "  CPU per idle second, median (schedstat)",
-    value: `${median(report.idleCpuPerSecondMs).toFixed(2)} ms`,
-    floor: `${median(report.floorIdleCpuPerSecondMs).toFixed(2)} ms`,
-    ratio: "",
-    target: "",
-    result: "",
-  });
-  const busy = report.idleCpuPerSecondMs
-    .map((ms, i) => ({ ms, second: i + 1 }))
-    .filter((x) => x.ms >= 1)
-    .sort((a, b) => b.ms - a.ms)
-    .slice(0, 3);
-  rows.push({
-    measure: "  busiest idle seconds (CPU ms @ second of window)",
-    value: busy.map((x) => `${x.ms.toFixed(1)} @ ${x.second}`).join(", ") || "none",
-    floor: "",
-    ratio: "",
-    target: "",
-    result: "",
-  });
-  const pressureCpu = cpuPercent(agent.idleEnd, agent.pressureEnd);
-  rows.push({
-    measure: `CPU under pressure (${report.pressureSeconds} s)`,
-    value: `${pressureCpu.toFixed(2)} % of a core`,
-    floor: `${cpuPercent(floor.idleEnd, floor.pressureEnd).toFixed(2)} %`,
-    ratio: "",
-    target: "",
-    result: "",
-    raw: { agentPercent: pressureCpu },
-  });
-  rows.push({
-    measure: "CPU time in all, start-up included",
-    value: `${agent.pressureEnd.cpuSeconds.toFixed(2)} s`,
-    floor: `${floor.pressureEnd.cpuSeconds.toFixed(2)} s`,
-    ratio: "",
-    target: "",
-    result: "",
-  });
-  rows.push({
-    measure: `API requests while idle (${report.idleSeconds} s)`,
-    value: String(report.idleApiRequests),
-    floor: "",
-    ratio: "",
-    target: "0",
-    result: verdict(report.idleApiRequests === 0),
-    raw: { requests: report.idleApiRequests },
-  });
   const describe = (counts: Record<string, number>) =>
     Object.entries(counts).map(([key, n]) => `${n}× ${shortRequest(key)}`).join(", ") || "none";
-  rows.push({
-    measure: "API requests at start-up",
-    value: describe(report.startupApiRequests),
+  const plain = (measure: string, value: string, extra: Partial<Row> = {}): Row => ({
+    measure,
+    value,
     floor: "",
     ratio: "",
     target: "",
     result: "",
+    ...extra,
   });
-  rows.push({
-    measure: `API requests under pressure; ${report.decisions} decisions (dry-run)`,
-    value: describe(report.pressureApiRequests),
-    floor: "",
-    ratio: "",
-    target: "",
-    result: "",
-  });
-  // Issue 12: an action costs at most a LIST, the DELETE (or eviction) and its Event.
-  const pressureRequests = Object.values(report.pressureApiRequests).reduce((a, n) => a + n, 0);
-  const perDecision = report.decisions === 0 ? null : pressureRequests / report.decisions;
-  rows.push({
-    measure: "API requests per decision under pressure",
-    value: perDecision === null ? "no decision" : perDecision.toFixed(1),
-    floor: "",
-    ratio: "",
-    target: "≤ 3",
-    result: verdict(perDecision !== null && perDecision <= 3),
-    raw: { requestsPerDecision: perDecision },
-  });
-  rows.push({
-    measure: "start-up: spawn to first log line",
-    value: formatUs(report.startupSeconds * 1e6),
-    floor: "",
-    ratio: "",
-    target: "",
-    result: "",
-  });
+  for (const skipped of report.skipped) {
+    rows.push(plain(`${skipped.mode}: not run`, skipped.reason, { result: "MISS" }));
+  }
+  for (const run of report.runs) {
+    const agent = run.timeline;
+    const m = run.mode;
+    rows.push(
+      rss(`${m}: RSS (VmRSS) at end of idle`, agent.idleEnd.rssKiB, floor.idleEnd.rssKiB, 1.25),
+      rss(
+        `${m}: RSS (VmRSS) at end of pressure`,
+        agent.pressureEnd.rssKiB,
+        floor.pressureEnd.rssKiB,
+        1.35,
+      ),
+      rss(
+        `${m}: peak RSS (VmHWM) over the run`,
+        agent.pressureEnd.hwmKiB,
+        floor.pressureEnd.hwmKiB,
+        null,
+      ),
+      rss(
+        `  of which anon (heap, stacks), end of idle`,
+        agent.idleEnd.rssAnonKiB,
+        floor.idleEnd.rssAnonKiB,
+        null,
+      ),
+      rss(
+        `  of which file-backed (code), end of idle`,
+        agent.idleEnd.rssFileKiB,
+        floor.idleEnd.rssFileKiB,
+        null,
+      ),
+      rss(
+        "  reference: vs Deno after one HTTPS call, end of idle",
+        agent.idleEnd.rssKiB,
+        report.tlsFloor.idleEnd.rssKiB,
+        null,
+      ),
+      rss(
+        "  reference: vs Deno after one HTTPS call, end of pressure",
+        agent.pressureEnd.rssKiB,
+        report.tlsFloor.pressureEnd.rssKiB,
+        null,
+      ),
+    );
+    rows.push({
+      measure: "  threads at end of idle / end of pressure",
+      value: `${agent.idleEnd.threads} / ${agent.pressureEnd.threads}`,
+      floor: `${floor.idleEnd.threads} / ${floor.pressureEnd.threads}`,
+      ratio: "",
+      target: "",
+      result: "",
+    });
+    const idleCpu = cpuPercent(agent.settled, agent.idleEnd);
+    const floorIdleCpu = cpuPercent(floor.settled, floor.idleEnd);
+    const resolution = 100 / report.clockTicksPerSecond / report.idleSeconds;
+    rows.push({
+      measure: `${m}: CPU while idle (${report.idleSeconds} s window, 1 s poll)`,
+      value: `${idleCpu.toFixed(3)} % of a core`,
+      floor: `${floorIdleCpu.toFixed(3)} %`,
+      ratio: "",
+      target: "≤ 0.2 % of a core",
+      result: verdict(idleCpu <= 0.2),
+      raw: { agentPercent: idleCpu, floorPercent: floorIdleCpu, resolutionPercent: resolution },
+    });
+    rows.push({
+      measure: "  CPU per idle second, median (schedstat)",
+      value: `${median(run.idleCpuPerSecondMs).toFixed(2)} ms`,
+      floor: `${median(report.floorIdleCpuPerSecondMs).toFixed(2)} ms`,
+      ratio: "",
+      target: "",
+      result: "",
+    });
+    const busy = run.idleCpuPerSecondMs
+      .map((ms, i) => ({ ms, second: i + 1 }))
+      .filter((x) => x.ms >= 1)
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 3);
+    rows.push(
+      plain(
+        "  busiest idle seconds (CPU ms @ second of window)",
+        busy.map((x) => `${x.ms.toFixed(1)} @ ${x.second}`).join(", ") || "none",
+      ),
+    );
+    const pressureCpu = cpuPercent(agent.idleEnd, agent.pressureEnd);
+    rows.push({
+      measure: `  CPU under pressure (${report.pressureSeconds} s)`,
+      value: `${pressureCpu.toFixed(2)} % of a core`,
+      floor: `${cpuPercent(floor.idleEnd, floor.pressureEnd).toFixed(2)} %`,
+      ratio: "",
+      target: "",
+      result: "",
+      raw: { agentPercent: pressureCpu },
+    });
+    rows.push({
+      measure: "  CPU time in all, start-up included",
+      value: `${agent.pressureEnd.cpuSeconds.toFixed(2)} s`,
+      floor: `${floor.pressureEnd.cpuSeconds.toFixed(2)} s`,
+      ratio: "",
+      target: "",
+      result: "",
+    });
+    rows.push(
+      plain(
+        `${m}: API requests while idle (${report.idleSeconds} s)`,
+        String(run.idleApiRequests),
+        {
+          target: "0",
+          result: verdict(run.idleApiRequests === 0),
+          raw: { requests: run.idleApiRequests },
+        },
+      ),
+    );
+    rows.push(plain("  API requests at start-up", describe(run.startupApiRequests)));
+    rows.push(
+      plain(
+        `  API requests under pressure; ${run.decisions} decisions (dry-run)`,
+        describe(run.pressureApiRequests),
+      ),
+    );
+    // Dry-run sends neither the DisruptionTarget status patch nor the DELETE: an armed
+    // action (delete mode) is these requests plus those two. Issue 12 asked for LIST, DELETE
+    // and Event; issue 13's condition adds the patch, so the budget is 4.
+    const pressureTotal = Object.values(run.pressureApiRequests).reduce((a, b) => a + b, 0);
+    const perDecision = run.decisions > 0 ? pressureTotal / run.decisions : NaN;
+    rows.push(
+      plain(
+        `${m}: API requests per action (dry-run + the patch and DELETE it skips)`,
+        Number.isFinite(perDecision) ? (perDecision + 2).toFixed(1) : "n/a",
+        {
+          target: "≤ 4",
+          result: verdict(perDecision + 2 <= 4),
+          raw: { requests: pressureTotal, decisions: run.decisions },
+        },
+      ),
+    );
+    rows.push(plain("  start-up: spawn to first log line", formatUs(run.startupSeconds * 1e6)));
+  }
+  const big = report.bigList;
+  if (big !== null) {
+    rows.push({
+      measure: `peak RSS while a ${big.pods.toLocaleString("en")}-pod LIST ` +
+        `(${(big.listBytes / 1024 / 1024).toFixed(1)} MiB) is parsed (kubeconfig)`,
+      value: mib(big.hwmKiB),
+      floor: mib(DAEMONSET_LIMIT_KIB),
+      ratio: times(big.hwmKiB / DAEMONSET_LIMIT_KIB),
+      target: "≤ 0.75× the 128Mi limit",
+      result: verdict(big.lists > 0 && big.hwmKiB <= 0.75 * DAEMONSET_LIMIT_KIB),
+      raw: { ...big },
+    });
+  }
   return rows;
 }
 
@@ -366,13 +388,16 @@ async function main(args: readonly string[]): Promise<number> {
     `load ${host.loadavg} at start${quick ? ", QUICK" : ""}`;
   console.log(`${title}\n\n${table}`);
   if (footprint !== null) {
-    const flags = footprint.agentArgs.filter((a) => /^--(poll|dry|sustained|cooldown)/.test(a));
+    const args = footprint.runs[0]?.agentArgs ?? [];
+    const flags = args.filter((a) => /^--(poll|dry|sustained|cooldown)/.test(a));
     console.log(
-      `\nfootprint: ${footprint.pods} pods × ${footprint.containersPerPod} containers, agent ` +
-        `${flags.join(" ")}, ${footprint.settleSeconds} s settling + ${footprint.idleSeconds} s ` +
-        `idle + ${footprint.pressureSeconds} s at ${footprint.pressurePagesPerSecond} pages/s; ` +
-        `floor: ${footprint.floorCommand}; agent V8 flags as deno task start: ` +
-        `${(await productionV8Flags()).join(" ") || "none"}`,
+      `\nfootprint: ${footprint.pods} pods × ${footprint.containersPerPod} containers, agents ` +
+        `(${footprint.runs.map((r) => r.mode).join(", ")}, side by side, one API stand-in ` +
+        `each) ${flags.join(" ")}, ${footprint.settleSeconds} s settling + ` +
+        `${footprint.idleSeconds} s idle + ${footprint.pressureSeconds} s at ` +
+        `${footprint.pressurePagesPerSecond} pages/s; floor: ${footprint.floorCommand}; agent ` +
+        `V8 flags as deno task start: ${(await productionV8Flags()).join(" ") || "none"}; ` +
+        `CPU figures are noisy on a shared machine, RSS is not`,
     );
   }
   const misses = rows.filter((r) => r.result === "MISS").map((r) => r.measure);

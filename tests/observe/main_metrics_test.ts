@@ -153,7 +153,7 @@ Deno.test({
       assert.ok(
         lines.some((l) =>
           String(l.message).startsWith(
-            `Serving /metrics, /healthz and /readyz on http://"127.0.0.1:${port}"`,
+            `Serving /metrics, /healthz and /readyz on http://127.0.0.1:${port}`,
           )
         ),
         "the listen address is logged",

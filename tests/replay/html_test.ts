@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { getLogger } from "@logtape/logtape";
+import { getLogger } from "../../src/observe/log.ts";
 import { type Config, DEFAULTS } from "../../src/config.ts";
 import {
   escapeHtml,

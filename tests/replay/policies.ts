@@ -1,7 +1,7 @@
 // Side by side: decision policies run over the same recorded traces of real servers (agent
 // off), judged against what the kernel did in that run. Used by tests/replay/policies_test.ts
 // and by the VM suite's scorecard (tests/vm/run.ts).
-import { getLogger } from "@logtape/logtape";
+import { getLogger } from "../../src/observe/log.ts";
 import { type Config, DEFAULTS } from "../../src/config.ts";
 import { replay } from "../../src/replay/replay.ts";
 import { parseTrace, type Trace, type TraceTick } from "../../src/replay/trace.ts";

@@ -3,7 +3,7 @@
 // and Redis 7 filled by redis-benchmark, each with a swap limit too small (the kernel
 // OOM-killed it) and an ample one (it levelled off and lived). See tests/fixtures/traces/.
 import assert from "node:assert/strict";
-import { getLogger } from "@logtape/logtape";
+import { getLogger } from "../../src/observe/log.ts";
 import { type Config, DEFAULTS } from "../../src/config.ts";
 import { replay } from "../../src/replay/replay.ts";
 import {

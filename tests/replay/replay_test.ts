@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { getLogger } from "@logtape/logtape";
 import { type Config, DEFAULTS } from "../../src/config.ts";
 import { formatReplay, replay } from "../../src/replay/replay.ts";
 import { parseTrace } from "../../src/replay/trace.ts";
+import { getLogger } from "../../src/observe/log.ts";
 
 const silent = getLogger(["replay-test-silent"]);
 const config = (overrides: Partial<Config> = {}): Config => ({

@@ -2,7 +2,7 @@
 // attribution ranks the candidates; only --swap-io-attribution-qualifies lets a pod's own
 // swap I/O waive --psi-threshold.
 import assert from "node:assert/strict";
-import { getLogger } from "@logtape/logtape";
+import { getLogger } from "../../src/observe/log.ts";
 import { type Config, DEFAULTS } from "../../src/config.ts";
 import { replay } from "../../src/replay/replay.ts";
 import { parseTrace } from "../../src/replay/trace.ts";
