@@ -88,6 +88,8 @@ async function ensurePackages() {
   if (!which("zstd")) need.push("zstd");
   if (!which("gcc")) need.push("gcc", "libc6-dev");
   if (!which("openssl")) need.push("openssl");
+  // The real servers' guest root (servers.ts).
+  if (!(await exists("/usr/sbin/debootstrap"))) need.push("debootstrap");
   if (need.length === 0) return;
   log(`apt-get install ${need.join(" ")}`);
   await sh("apt-get", ["-q", "update"]);

@@ -51,9 +51,9 @@ async function buildRoot(cache: string): Promise<string> {
 /** The servers' disk image (prepared data set included); only the newest is kept. */
 export async function buildServersDisk(cache: string): Promise<string> {
   if (!(await exists("/usr/sbin/debootstrap"))) {
-    await sh("apt-get", ["install", "-y", "-q", "--no-install-recommends", "debootstrap"], {
-      env: { ...Deno.env.toObject(), DEBIAN_FRONTEND: "noninteractive" },
-    });
+    throw new Error(
+      'Cannot build the servers\' root: "debootstrap" is missing (apt-get install debootstrap)',
+    );
   }
   const root = await buildRoot(cache);
   const prepare = await Deno.readFile(`${VM_DIR}/servers/prepare.sh`);
