@@ -4,10 +4,11 @@
  * with jitter after failures, Retry-After honoured, one ERROR per failure streak and a
  * summary when it ends.
  */
+import { AGENT_TEST_CONFIG, TEST_NODE } from "./fakes/agent_config.ts";
 import assert from "node:assert/strict";
 import { createKubeClient } from "../src/act/kube_client.ts";
 import { Agent } from "../src/agent.ts";
-import { type Config, DEFAULTS } from "../src/config.ts";
+import type { Config } from "../src/config.ts";
 import type { Meminfo } from "../src/sense/meminfo.ts";
 import type { NodeSensor } from "../src/sense/node_sensor.ts";
 import type { PodScan } from "../src/sense/pod_scan.ts";
@@ -17,20 +18,11 @@ import { fakeContainerId, fakePodUid } from "./fakes/cgroup_tree.ts";
 import { FakeClock } from "./fakes/fake_clock.ts";
 import { RecordingLog } from "./fakes/recording_log.ts";
 
-const NODE = "node-a";
+const NODE = TEST_NODE;
 const MiB = 1 << 20;
 const GiB = 1 << 30;
 
-const CONFIG: Config = {
-  ...DEFAULTS,
-  nodeName: NODE,
-  pollIntervalMs: 1_000,
-  sustainedDurationMs: 3_000,
-  cooldownPeriodMs: 10_000,
-  dryRun: false,
-  headroomTrigger: false,
-  nodeSwapFreePercent: 0,
-};
+const CONFIG: Config = AGENT_TEST_CONFIG;
 
 class Node implements NodeSensor {
   swapIoPagesPerSecond = 0;

@@ -6,11 +6,12 @@
  * for different pods within one cooldown only when the first was refused outright (4xx:
  * the server did nothing).
  */
+import { AGENT_TEST_CONFIG, TEST_NODE } from "./fakes/agent_config.ts";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { createKubeClient } from "../src/act/kube_client.ts";
 import { Agent } from "../src/agent.ts";
-import { type Config, DEFAULTS } from "../src/config.ts";
+import type { Config } from "../src/config.ts";
 import type { Meminfo } from "../src/sense/meminfo.ts";
 import type { NodeSensor } from "../src/sense/node_sensor.ts";
 import type { PodScan } from "../src/sense/pod_scan.ts";
@@ -26,20 +27,11 @@ import { fakePodUid } from "./fakes/cgroup_tree.ts";
 import { FakeClock } from "./fakes/fake_clock.ts";
 import { RecordingLog } from "./fakes/recording_log.ts";
 
-const NODE = "node-a";
+const NODE = TEST_NODE;
 const MiB = 1 << 20;
 const GiB = 1 << 30;
 
-const CONFIG: Config = {
-  ...DEFAULTS,
-  nodeName: NODE,
-  pollIntervalMs: 1_000,
-  sustainedDurationMs: 3_000,
-  cooldownPeriodMs: 10_000,
-  dryRun: false,
-  headroomTrigger: false,
-  nodeSwapFreePercent: 0,
-};
+const CONFIG: Config = AGENT_TEST_CONFIG;
 
 const PODS = [
   { name: "db-0", uid: fakePodUid(1), swapMiB: 180, full: 90 },

@@ -4,6 +4,7 @@
  * host files, the clock and the API — each driven through the real Agent with a fake
  * clock and the HTTP API stand-in.
  */
+import { AGENT_TEST_CONFIG, TEST_NODE } from "./fakes/agent_config.ts";
 import assert from "node:assert/strict";
 import {
   createKubeClient,
@@ -13,7 +14,7 @@ import {
 } from "../src/act/kube_client.ts";
 import { fileTokenSource, staticTokenSource } from "../src/act/token_source.ts";
 import { Agent, type TickReport } from "../src/agent.ts";
-import { type Config, DEFAULTS } from "../src/config.ts";
+import type { Config } from "../src/config.ts";
 import { EXCLUDE_ANNOTATION } from "../src/decide/select.ts";
 import { AgentMetrics } from "../src/observe/agent_metrics.ts";
 import { denoHostFs } from "../src/sense/host_fs.ts";
@@ -36,22 +37,12 @@ import { FakeClock } from "./fakes/fake_clock.ts";
 import { writeProc } from "./fakes/proc_tree.ts";
 import { RecordingLog } from "./fakes/recording_log.ts";
 
-const NODE = "node-a";
+const NODE = TEST_NODE;
 const MiB = 1 << 20;
 const GiB = 1 << 30;
 const HOUR_MS = 3_600_000;
 
-/** 1 s polls, a 3 s window (sustained on the 4th tick), 10 s cooldown, armed. */
-const CONFIG: Config = {
-  ...DEFAULTS,
-  nodeName: NODE,
-  pollIntervalMs: 1_000,
-  sustainedDurationMs: 3_000,
-  cooldownPeriodMs: 10_000,
-  dryRun: false,
-  headroomTrigger: false,
-  nodeSwapFreePercent: 0,
-};
+const CONFIG: Config = AGENT_TEST_CONFIG;
 
 /** Ticks until the swap-io window is full under steady pressure. */
 const TICKS_TO_SUSTAIN = 4;
