@@ -1,3 +1,5 @@
+import type { HeadroomModel } from "./decide/headroom.ts";
+
 /** The agent's settings, after parsing and validation. Durations in milliseconds. */
 export interface Config {
   /** Node swap I/O (pswpin + pswpout) above which the node counts as thrashing, pages/s. */
@@ -36,7 +38,7 @@ export interface Config {
   /** Per-container swap-headroom trigger on/off. */
   readonly headroomTrigger: boolean;
   /** How the headroom trigger projects swap growth (decide/headroom.ts). */
-  readonly headroomEstimator: "plateau" | "linear";
+  readonly headroomEstimator: HeadroomModel;
   /** Act when a container's projected time to swap exhaustion < grace period + this, ms. */
   readonly headroomMarginMs: number;
   /** Act when a container at memory.max has swap at or above this share of its limit, percent. */

@@ -26,8 +26,6 @@ export const INITIAL_HEADROOM_STATE: HeadroomState = new Map();
  */
 export type HeadroomModel = "plateau" | "linear";
 
-export const HEADROOM_MODELS: readonly HeadroomModel[] = ["plateau", "linear"];
-
 export interface HeadroomSettings {
   readonly model: HeadroomModel;
   /** Readings older than this are dropped from the growth estimate, ms. */
@@ -218,8 +216,9 @@ export interface SwapProjection {
 
 /**
  * The trailing run of sustained growth: readings at most `maxIntervalMs` apart, never
- * shrinking by more than a dip (`maxDipBytes`, `dipShare`), with no stall (a stretch without a growing interval) longer than
- * `maxStallMs`, from its first growing interval to now. Null unless it grew over at least
+ * shrinking by more than a dip (`maxDipBytes`, `dipShare`), with no stall (a stretch
+ * without a growing interval) longer than `maxStallMs`, from its first growing interval
+ * to now. Null unless it grew over at least
  * `minGrowthSpanMs` and is still growing: a one-off jump, or a ramp that stopped, ends in
  * a stall and is never projected.
  */
@@ -254,8 +253,8 @@ export function growthRun(
 /**
  * Projects sustained growth. "linear": the smaller of the run's least-squares slope and
  * its last two intervals' rate, in a straight line. "plateau": the run is split in two
- * halves by time; when the later half grows markedly slower than the earlier one (at a
- * higher level), the growth rate is taken to fall linearly with the level,
+ * halves by time; when the later half grows slower than the earlier one (by at least
+ * `decelerationRatio`, at a higher level) and the curve explains the run, the growth rate is taken to fall linearly with the level,
  * `rate = k × (plateau − level)` — the curve of a server touching the rest of its working
  * set — and the plateau is where it reaches zero; otherwise the later half's slope is
  * projected in a straight line.
@@ -267,12 +266,16 @@ export function projectSwap(
   const run = growthRun(points, settings);
   if (run === null) return null;
   const swapBytes = run[run.length - 1]!.swapBytes;
+  const straightLine = (rate: number): SwapProjection => ({
+    swapBytes,
+    growthBytesPerSecond: rate,
+    decelerationPerSecond: null,
+    plateauBytes: null,
+  });
   if (settings.model === "linear") {
     const recent = intervalRate(run[Math.max(0, run.length - 3)]!, run[run.length - 1]!);
     const rate = Math.min(leastSquaresSlope(run), recent);
-    return rate >= settings.minGrowthBytesPerSecond
-      ? { swapBytes, growthBytesPerSecond: rate, decelerationPerSecond: null, plateauBytes: null }
-      : null;
+    return rate >= settings.minGrowthBytesPerSecond ? straightLine(rate) : null;
   }
   const midMs = (run[0]!.atMs + run[run.length - 1]!.atMs) / 2;
   const earlier = run.filter((p) => p.atMs <= midMs);
@@ -284,26 +287,13 @@ export function projectSwap(
   const slowingDown = earlier.length >= 2 && later.length >= 2 && rateEarlier > 0 &&
     levelLater > levelEarlier && rateLater <= rateEarlier * settings.decelerationRatio;
   if (!slowingDown) {
-    return rateLater >= settings.minGrowthBytesPerSecond
-      ? {
-        swapBytes,
-        growthBytesPerSecond: rateLater,
-        decelerationPerSecond: null,
-        plateauBytes: null,
-      }
-      : null;
+    return rateLater >= settings.minGrowthBytesPerSecond ? straightLine(rateLater) : null;
   }
   const k = (rateEarlier - rateLater) / (levelLater - levelEarlier);
   const plateauBytes = levelLater + Math.max(0, rateLater) / k;
-  if (
-    curveError(run, plateauBytes, k) > settings.maxCurveErrorShare * (swapBytes - run[0]!.swapBytes)
-  ) {
-    return {
-      swapBytes,
-      growthBytesPerSecond: Math.max(rateLater, settings.minGrowthBytesPerSecond),
-      decelerationPerSecond: null,
-      plateauBytes: null,
-    };
+  const riseBytes = swapBytes - run[0]!.swapBytes;
+  if (curveError(run, plateauBytes, k) > settings.maxCurveErrorShare * riseBytes) {
+    return straightLine(Math.max(rateLater, settings.minGrowthBytesPerSecond));
   }
   const growth = k * (plateauBytes - swapBytes);
   return {

@@ -17,7 +17,7 @@ import { ApiStandin, type StandinPod } from "./standin.ts";
 import {
   preloadPrograms,
   prepareRoot,
-  readLog,
+  readTextOrEmpty,
   SERVER_KINDS,
   spawnInRoot,
   waitForLog,
@@ -412,8 +412,8 @@ async function restartCheck(p: LivePod): Promise<void> {
   } catch { /* exited */ }
   const stopped = await Promise.race([child.status, sleep(60_000).then(() => null)]);
   if (stopped === null) child.kill("SIGKILL");
-  const first = readLog(firstLog);
-  const restart = readLog(restartLog);
+  const first = readTextOrEmpty(firstLog);
+  const restart = readTextOrEmpty(restartLog);
   p.serverVerdict = kind.verdict(first, restart) + (ready ? "" : "; restart not ready in 180 s");
   p.serverLines = [
     ...first.split("\n").filter((l) => kind.telling.test(l)).slice(-12).map((l) => `run: ${l}`),

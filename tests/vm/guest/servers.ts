@@ -127,7 +127,7 @@ export function prepareRoot(): void {
  */
 export function preloadPrograms(): number {
   let bytes = 0;
-  for (const path of readLog(`${SRV}/data/preload.list`).split("\n")) {
+  for (const path of readTextOrEmpty(`${SRV}/data/preload.list`).split("\n")) {
     if (!path.trim()) continue;
     try {
       bytes += Deno.readFileSync(`${SRV}${path.trim()}`).length;
@@ -169,7 +169,7 @@ export async function waitForLog(path: string, re: RegExp, timeoutMs: number): P
   return false;
 }
 
-export function readLog(path: string): string {
+export function readTextOrEmpty(path: string): string {
   try {
     return Deno.readTextFileSync(path);
   } catch {
