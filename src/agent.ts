@@ -21,17 +21,13 @@
  * read back. Failed calls back the next LIST off (jitter, Retry-After), one ERROR line per
  * failure streak.
  */
-import { type EventResult, recordTerminationEvent } from "./act/events.ts";
+import { recordTerminationEvent } from "./act/events.ts";
 import { type KubeApi, KubeApiError, type PodRef } from "./act/kube_client.ts";
-import {
-  isAction,
-  type Outcome,
-  startsCooldown,
-  terminate,
-  type TerminateHow,
-} from "./act/terminate.ts";
+import { type EventResult, isAction, type Outcome, startsCooldown } from "./act/outcome.ts";
+import { terminate, type TerminateHow } from "./act/terminate.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
+import type { Attempt, TickReport, TriggerKind } from "./decide/decision.ts";
 import {
   attributeSwapIo,
   type AttributionState,
@@ -112,42 +108,7 @@ export interface AgentDeps {
   readonly random?: () => number;
 }
 
-/** Which rule made the agent act. */
-export type TriggerKind = "swap-io" | "headroom" | "node-swap-free";
-
-/** What one tick saw and did; the demo, replay, metrics and tests read it. */
-export interface TickReport {
-  /** Null when the swap counters could not be read this tick. */
-  readonly observation: PressureObservation | null;
-  /** Node memory figures, when readable. */
-  readonly meminfo?: Meminfo;
-  /** The pods read this tick (pods are scanned only when something calls for it). */
-  readonly pods?: readonly PodStats[];
-  /** Headroom estimates of every container that can swap, when pods were scanned. */
-  readonly headroom?: readonly ContainerHeadroom[];
-  /** Kernel OOM kills seen since the previous scan: the kills the agent did not prevent. */
-  readonly kernelOomKills?: readonly KernelOomKill[];
-  /** The trigger that fired, if any. */
-  readonly trigger?: TriggerKind;
-  /** The ranked candidates, when a trigger fired. */
-  readonly selection?: Selection;
-  /** The pod acted on (or that would have been, in dry-run). */
-  readonly victim?: Candidate;
-  readonly outcome?: Outcome;
-  /**
-   * Attempts made in this tick before the one in `victim`/`outcome`: evictions a
-   * PodDisruptionBudget blocked (the next candidate was tried), in order.
-   */
-  readonly attempts?: readonly Attempt[];
-  /** The Event posted on the victim pod for an action (dry-run included). */
-  readonly event?: EventResult;
-}
-
-/** One termination attempt of a tick. */
-export interface Attempt {
-  readonly victim: Candidate;
-  readonly outcome: Outcome;
-}
+export type { Attempt, TickReport, TriggerKind } from "./decide/decision.ts";
 
 /** What a decision line says before ": {action} {victim} → {outcome}". */
 interface DecisionText {

@@ -3,14 +3,14 @@
  * `kubectl describe pod` and `kubectl get events` say who terminated it and why.
  * The body builder is pure; sending never throws and never stops the loop.
  */
-import type { TriggerKind } from "../agent.ts";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
+import type { TriggerKind } from "../decide/decision.ts";
 import type { PressureObservation } from "../decide/node_pressure.ts";
 import { type Candidate, candidateName, type Selection } from "../decide/select.ts";
 import type { Logger } from "../observe/log.ts";
 import type { KubeApi, PodRef } from "./kube_client.ts";
-import type { Outcome } from "./terminate.ts";
+import { eventAction, type EventResult, type Outcome } from "./outcome.ts";
 
 /** `reportingController` of every Event. */
 export const REPORTING_CONTROLLER = "kube-soomkiller";
@@ -124,8 +124,7 @@ export function buildTerminationEvent(input: TerminationEventInput): EventV1Body
   };
 }
 
-/** What became of one Event: counted in `soomkiller_events_total{result}`. */
-export type EventResult = "sent" | "failed";
+export type { EventResult } from "./outcome.ts";
 
 export interface EventDeps {
   readonly kube: KubeApi;
@@ -167,10 +166,7 @@ export async function recordTerminationEvent(
     trigger,
     runnerUp,
     // A dry run says what the configured mode would have done.
-    action: outcome.kind === "evicted" ||
-        (outcome.kind === "dry-run" && config.terminationMode === "evict")
-      ? "Evict"
-      : "Delete",
+    action: eventAction(outcome, config.terminationMode),
     dryRun: outcome.kind === "dry-run",
     nodeName: config.nodeName,
     ratePagesPerSecond: observation.reading.ratePagesPerSecond ?? 0,

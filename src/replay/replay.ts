@@ -5,9 +5,11 @@
  * the same trace and flags give the same output.
  */
 import type { DeleteResult, EvictResult, KubeApi, PodRef } from "../act/kube_client.ts";
-import { Agent, type TickReport, type TriggerKind } from "../agent.ts";
+import { replayVerb } from "../act/outcome.ts";
+import { Agent } from "../agent.ts";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
+import type { TickReport, TriggerKind } from "../decide/decision.ts";
 import type { ContainerHeadroom } from "../decide/headroom.ts";
 import type { PodMeta } from "../decide/pod_meta.ts";
 import type { Candidate } from "../decide/select.ts";
@@ -159,12 +161,12 @@ export async function replay(trace: Trace, config: Config, log: Logger): Promise
       pods: line.pods,
       ...(report.headroom ? { headroom: report.headroom } : {}),
     });
-    const kind = report.outcome?.kind;
-    if ((kind === "deleted" || kind === "evicted") && report.victim && report.trigger) {
+    const verb = replayVerb(report.outcome);
+    if (verb !== null && report.victim && report.trigger) {
       actions.push({
         tMs: line.tMs,
         trigger: report.trigger,
-        action: kind === "evicted" ? "evict" : "delete",
+        action: verb,
         victim: victimName(report.victim),
         victimUid: report.victim.stats.uid,
         evidence: describeEvidence(report),
