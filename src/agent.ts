@@ -59,15 +59,9 @@ import {
   type PressureObservation,
   type PressureState,
 } from "./decide/node_pressure.ts";
-import {
-  INITIAL_OOM_WATCH_STATE,
-  type KernelOomKill,
-  type OomWatchState,
-  watchOomKills,
-} from "./decide/oom_watch.ts";
+import { INITIAL_OOM_WATCH_STATE, type OomWatchState, watchOomKills } from "./decide/oom_watch.ts";
 import {
   actedOnUids,
-  type ActedPod,
   forgetAction,
   INITIAL_KILL_ONCE_STATE,
   type KillOnceState,
@@ -80,13 +74,18 @@ import {
   type Candidate,
   candidateName,
   type Exclusions,
-  isExclusion,
   preselect,
   type PreselectOptions,
   type Rejection,
   type Selection,
   selectVictims,
 } from "./decide/select.ts";
+import {
+  DecisionLog,
+  type DecisionText,
+  describeHeadroom,
+  describeNodeDecision,
+} from "./observe/decision_log.ts";
 import type { Logger } from "./observe/log.ts";
 import { podUidFromComponent } from "./sense/cgroup_layout.ts";
 import type { Meminfo } from "./sense/meminfo.ts";
@@ -110,19 +109,10 @@ export interface AgentDeps {
 
 export type { Attempt, TickReport, TriggerKind } from "./decide/decision.ts";
 
-/** What a decision line says before ": {action} {victim} → {outcome}". */
-interface DecisionText {
-  readonly message: string;
-  readonly properties: Record<string, unknown>;
-}
-
 /** How far ahead the headroom trigger looks for pods whose grace period it must learn, s. */
 const HEADROOM_HORIZON_SECONDS = 600;
 /** How long pod metadata learned for the headroom trigger is reused, ms. */
 const POD_META_MAX_AGE_MS = 60_000;
-/** A repeated log line (the same failure, the same pod passed over) at most this often, ms. */
-const REPEAT_LOG_INTERVAL_MS = 60_000;
-
 export class Agent {
   readonly #config: Config;
   readonly #deps: AgentDeps;
@@ -138,10 +128,8 @@ export class Agent {
   #killOnce: KillOnceState = INITIAL_KILL_ONCE_STATE;
   /** Evict mode: since when every candidate's eviction has been blocked. */
   #evictFallback: EvictFallbackState = NOT_BLOCKED;
-  /** When "pressure without a candidate" was last logged (monotonic ms), to keep logs quiet. */
-  #quietUntilMs = -Infinity;
-  /** Repeated log lines by key: when each may be logged again (monotonic ms). */
-  #repeatLogUntilMs = new Map<string, number>();
+  /** The loop's log lines, with their throttling. */
+  readonly #journal: DecisionLog;
   /** Ticks in a row whose swap counters could not be read. */
   #swapReadFailures = 0;
   /**
@@ -158,6 +146,7 @@ export class Agent {
     this.#config = config;
     this.#deps = deps;
     this.#estimator = headroomEstimator(config.pollIntervalMs, config.headroomEstimator);
+    this.#journal = new DecisionLog(deps.log, config);
   }
 
   /** Runs ticks every poll interval until `signal` aborts. */
@@ -171,7 +160,7 @@ export class Agent {
         report = await this.tick();
       } catch (error) {
         // tick() logs its own failures; this is the last line of defence of the loop.
-        this.#deps.log.error("Tick failed: {error}", { error: messageOf(error) });
+        this.#journal.tickFailed(messageOf(error));
         report = { observation: null };
       }
       const elapsedMs = clock.monotonicMs() - startedMs;
@@ -182,7 +171,7 @@ export class Agent {
 
   /** One pass of sense → decide → act. Never throws: every failure is logged. */
   async tick(): Promise<TickReport> {
-    const { sensor, clock, log } = this.#deps;
+    const { sensor, clock } = this.#deps;
     const config = this.#config;
 
     // 1. Sense: the node's swap I/O counters and memory totals (two small files, every tick).
@@ -195,25 +184,19 @@ export class Agent {
     } catch (error) {
       // Logged at once, then once a minute while it lasts; every tick is counted in metrics.
       this.#swapReadFailures++;
-      if (this.#mayLog("swap counters", clock.monotonicMs())) {
-        log.error("Cannot read swap counters ({failedTicks} ticks in a row): {error}", {
-          failedTicks: this.#swapReadFailures,
-          error: messageOf(error),
-        });
-      }
+      this.#journal.swapCountersFailed(
+        this.#swapReadFailures,
+        messageOf(error),
+        clock.monotonicMs(),
+      );
       return { observation: null };
     }
     if (this.#swapReadFailures > 0) {
-      log.info("Swap counters readable again after {failedTicks} failed ticks", {
-        failedTicks: this.#swapReadFailures,
-      });
+      this.#journal.swapCountersReadable(this.#swapReadFailures);
       this.#swapReadFailures = 0;
-      this.#repeatLogUntilMs.delete("swap counters");
     }
     const meminfo = await sensor.readMeminfo().catch((error) => {
-      if (this.#mayLog("meminfo", clock.monotonicMs())) {
-        log.error("Cannot read node memory totals: {error}", { error: messageOf(error) });
-      }
+      this.#journal.meminfoFailed(messageOf(error), clock.monotonicMs());
       return undefined;
     });
     const nowMs = clock.monotonicMs();
@@ -221,7 +204,7 @@ export class Agent {
     // 2. Decide: node swap I/O rate, window and cooldown.
     const observation = observeSwapIo(this.#pressure, { swapIoPages, atMs: nowMs }, config);
     this.#pressure = observation.state;
-    this.#logTick(observation);
+    this.#journal.tick(observation);
     // Act: read back the pods of writes whose outcome was unknown (no call otherwise).
     if (this.#unconfirmed.size > 0) await this.#confirmUnknownWrites(nowMs);
     const report = { observation, ...(meminfo ? { meminfo } : {}) };
@@ -241,11 +224,7 @@ export class Agent {
     // 4. Sense: every pod's memory figures. A pod that cannot be read is logged and left
     //    out; the others are still judged.
     const scan = await sensor.scanPods();
-    for (const problem of scan.errors) {
-      if (this.#mayLog(`scan ${problem.cgroupPath} ${problem.message}`, nowMs)) {
-        log.error("Cannot read pod cgroup {cgroupPath}: {message}", { ...problem });
-      }
-    }
+    for (const problem of scan.errors) this.#journal.scanProblem(problem, nowMs);
 
     // 5. Decide: kill-once bookkeeping. Forget pods whose cgroup is gone; report once the
     //    ones still there long after the agent acted on them (never acted on again).
@@ -271,7 +250,9 @@ export class Agent {
     this.#attribution = attribution.state;
     const oom = watchOomKills(this.#oomWatch, scan.pods);
     this.#oomWatch = oom.state;
-    for (const kill of oom.kills) this.#logKernelKill(kill);
+    for (const kill of oom.kills) {
+      this.#journal.kernelKill(kill, this.#podMeta?.byUid.get(kill.pod.uid));
+    }
     const withPods = {
       ...report,
       pods: scan.pods,
@@ -356,7 +337,7 @@ export class Agent {
     pods: readonly PodStats[],
     observation: PressureObservation,
   ): Promise<Partial<TickReport> | null> {
-    const { clock, log } = this.#deps;
+    const { clock } = this.#deps;
     const config = this.#config;
     const nowMs = clock.monotonicMs();
     const cache = this.#podMeta;
@@ -398,15 +379,7 @@ export class Agent {
       ranked.push(...one.ranked);
       for (const rejection of one.rejected) {
         rejected.push(rejection);
-        if (!this.#mayLog(`headroom ${stats.uid} ${rejection.reason}`, nowMs)) continue;
-        log.info("Headroom alarm for {pod} passed over: {reason}", {
-          pod: candidateName(rejection.candidate),
-          reason: rejection.reason,
-          container: alarm.container.containerId,
-        });
-        if (rejection.reason === "mirror pod of a static pod") {
-          this.#logStaticPodSource(rejection, nowMs);
-        }
+        this.#journal.headroomPassedOver(alarm, rejection, nowMs);
       }
     }
     if (ranked.length === 0) return null;
@@ -415,7 +388,7 @@ export class Agent {
       "headroom",
       selection,
       observation,
-      (victim) => this.#describeHeadroom(alarmByUid.get(victim.stats.uid)!, victim, observation),
+      (victim) => describeHeadroom(alarmByUid.get(victim.stats.uid)!, victim, observation),
     );
   }
 
@@ -426,10 +399,9 @@ export class Agent {
     observation: PressureObservation,
     meminfo: Meminfo | undefined,
   ): Promise<Partial<TickReport> | null> {
-    const { log } = this.#deps;
     const nowMs = this.#deps.clock.monotonicMs();
     if (preselected.ranked.length === 0) {
-      this.#logNoCandidate(trigger, observation, preselected, nowMs);
+      this.#journal.noCandidate(trigger, observation, preselected, nowMs);
       return trigger === "swap-io" ? { trigger, selection: preselected } : null;
     }
 
@@ -441,13 +413,9 @@ export class Agent {
       [...new Set(this.#podMeta!.byUid.values())],
       this.#exclusions(),
     );
-    for (const rejection of selection.rejected) {
-      if (rejection.reason === "mirror pod of a static pod") {
-        this.#logStaticPodSource(rejection, nowMs);
-      }
-    }
+    this.#journal.staticPodSources(selection, nowMs);
     if (selection.ranked.length === 0) {
-      this.#logNoCandidate(trigger, observation, selection, nowMs);
+      this.#journal.noCandidate(trigger, observation, selection, nowMs);
       return { trigger, selection };
     }
 
@@ -456,12 +424,9 @@ export class Agent {
       trigger,
       selection,
       observation,
-      () => this.#describeNodeDecision(trigger, observation, selection, meminfo),
+      () => describeNodeDecision(trigger, observation, selection, meminfo),
     );
-    if (selection.attributed) {
-      const top = selection.ranked[0]?.stats.swapIoSource ?? "pswpin/pswpout";
-      log.info("Victim ranked by per-pod swap I/O (memory.stat {source})", { source: top });
-    }
+    if (selection.attributed) this.#journal.rankedBySwapIo(selection);
     return acted;
   }
 
@@ -519,7 +484,7 @@ export class Agent {
     ) {
       this.#streakEnded(this.#writes, nowMs);
     }
-    this.#logRound(describe(victim), victim, outcome, attempts, selection, {
+    this.#journal.round(describe(victim), { victim, outcome }, attempts, selection, {
       wasBlocked,
       blockedMs,
       fellBack,
@@ -579,7 +544,7 @@ export class Agent {
    * tried again next tick, logged once per streak.
    */
   async #confirmUnknownWrites(nowMs: number): Promise<void> {
-    const { kube, log } = this.#deps;
+    const { kube } = this.#deps;
     for (const [uid, write] of [...this.#unconfirmed]) {
       const pod = `${write.ref.namespace}/${write.ref.name}`;
       if (kube.getPod === undefined) {
@@ -589,30 +554,17 @@ export class Agent {
       const read = await kube.getPod(write.ref);
       if (read.kind === "failed") {
         write.failedReads++;
-        if (this.#mayLog(`confirm ${uid}`, nowMs)) {
-          log.error(
-            "Cannot read back {pod} after an unclear answer to its {action}: {error}; it " +
-              "counts as done until the API answers",
-            { pod, action: write.action, error: read.message, failedReads: write.failedReads },
-          );
-        }
+        this.#journal.readBackFailed(
+          uid,
+          { pod, action: write.action, failedReads: write.failedReads },
+          read.message,
+          nowMs,
+        );
         continue;
       }
       this.#unconfirmed.delete(uid);
-      this.#repeatLogUntilMs.delete(`confirm ${uid}`);
-      if (read.kind === "running") {
-        this.#killOnce = forgetAction(this.#killOnce, uid);
-        log.warn(
-          `Read back {pod} after an unclear answer: still running with the same uid, so the ` +
-            `{action} did not happen; it may be chosen again after the cooldown`,
-          { pod, action: write.action, podUid: write.ref.uid },
-        );
-      } else {
-        log.info(
-          `Read back {pod} after an unclear answer: ${read.kind}: the {action} took effect`,
-          { pod, action: write.action, podUid: write.ref.uid, state: read.kind },
-        );
-      }
+      if (read.kind === "running") this.#killOnce = forgetAction(this.#killOnce, uid);
+      this.#journal.readBack(uid, { pod, action: write.action, podUid: write.ref.uid }, read.kind);
     }
   }
 
@@ -645,7 +597,9 @@ export class Agent {
     }
     const review = reviewActed(this.#killOnce, walkFailed ? null : present, nowMs);
     this.#killOnce = review.state;
-    for (const pod of review.stuck) this.#logStuck(pod, nowMs);
+    for (const pod of review.stuck) {
+      this.#journal.stuck(pod, nowMs, this.#podMeta?.byUid.get(pod.uid));
+    }
   }
 
   /**
@@ -654,7 +608,7 @@ export class Agent {
    * ERROR line per failure streak, a summary when it ends.
    */
   async #refreshPodMeta(): Promise<boolean> {
-    const { clock, log } = this.#deps;
+    const { clock } = this.#deps;
     const nowMs = clock.monotonicMs();
     if (nowMs < Math.max(this.#reads.retryAtMs, this.#writes.retryAtMs)) return false;
     try {
@@ -671,25 +625,7 @@ export class Agent {
       const message = messageOf(error);
       const retryAfterMs = error instanceof KubeApiError ? error.retryAfterMs : null;
       const delayMs = this.#reads.failed(message, nowMs, this.#backoff(this.#reads, retryAfterMs));
-      const properties = {
-        nodeName: this.#config.nodeName,
-        error: message,
-        retrySeconds: Math.round(delayMs / 100) / 10,
-        failedCalls: this.#reads.failures,
-      };
-      if (this.#reads.failures === 1) {
-        log.error(
-          "Cannot list pods on node {nodeName}: {error}; next try in {retrySeconds} s (further " +
-            "failures at debug level until it works)",
-          properties,
-        );
-      } else {
-        log.debug(
-          "Cannot list pods on node {nodeName} ({failedCalls} failed calls): {error}; next try " +
-            "in {retrySeconds} s",
-          properties,
-        );
-      }
+      this.#journal.listFailed(message, delayMs, this.#reads.failures);
       return false;
     }
   }
@@ -712,14 +648,10 @@ export class Agent {
   /** A call of this kind worked: a streak of failures before it ends with one summary line. */
   #streakEnded(streak: FailureStreak, nowMs: number): void {
     if (streak.failures === 0) return;
-    this.#deps.log.info(
-      "API answers again after {failedCalls} failed calls over {seconds} s (last error: " +
-        "{error})",
-      {
-        failedCalls: streak.failures,
-        seconds: Math.round((nowMs - streak.startMs) / 1000),
-        error: streak.lastError,
-      },
+    this.#journal.apiAnswersAgain(
+      streak.failures,
+      Math.round((nowMs - streak.startMs) / 1000),
+      streak.lastError,
     );
     streak.reset();
   }
@@ -739,271 +671,6 @@ export class Agent {
 
   #startCooldown(): void {
     this.#pressure = afterAction(this.#pressure, this.#deps.clock.monotonicMs(), this.#config);
-  }
-
-  #logTick(observation: PressureObservation): void {
-    const { reading } = observation;
-    this.#deps.log.debug(
-      "Swap I/O {ratePagesPerSecond} pages/s, {phase}: {samplesAbove}/{samplesNeeded} samples " +
-        "above threshold, cooldown {cooldownRemainingSeconds} s",
-      {
-        ratePagesPerSecond: reading.ratePagesPerSecond === null
-          ? null
-          : Math.round(reading.ratePagesPerSecond),
-        phase: observation.phase,
-        samplesAbove: reading.samplesAbove,
-        samplesNeeded: reading.samplesNeeded,
-        cooldownRemainingSeconds: Math.round(observation.cooldownRemainingMs / 100) / 10,
-      },
-    );
-    if (reading.counterReset) this.#deps.log.warn("Swap counters went backwards: window restarted");
-  }
-
-  /** The first half of a node-trigger decision line: why, and the evidence. */
-  #describeNodeDecision(
-    trigger: TriggerKind,
-    observation: PressureObservation,
-    selection: Selection,
-    meminfo: Meminfo | undefined,
-  ): DecisionText {
-    const message = trigger === "node-swap-free"
-      ? "Node swap nearly exhausted ({swapFreeBytes} of {swapTotalBytes} bytes free)"
-      : "Sustained swap I/O {ratePagesPerSecond} pages/s for {windowSeconds} s";
-    return {
-      message,
-      properties: {
-        trigger,
-        ...evidence(observation, selection),
-        ...(trigger === "node-swap-free" && meminfo
-          ? { swapFreeBytes: meminfo.swapFreeBytes, swapTotalBytes: meminfo.swapTotalBytes }
-          : {}),
-      },
-    };
-  }
-
-  /** The first half of a headroom decision line: the container and its projection. */
-  #describeHeadroom(
-    alarm: HeadroomAlarm,
-    victim: Candidate,
-    observation: PressureObservation,
-  ): DecisionText {
-    const c = alarm.container;
-    const message = alarm.reason === "swap-full"
-      ? "Container {container} of {victim} at memory.max with {swapFullPercent}% of its swap " +
-        "limit in use"
-      : c.plateauBytes === null
-      ? "Container {container} of {victim} fills its swap limit in {secondsLeft} s " +
-        "(needs {neededSeconds} s: grace period + margin)"
-      : "Container {container} of {victim} fills its swap limit in {secondsLeft} s on a " +
-        "slowing curve that levels off at {plateauBytes} bytes, above the limit " +
-        "(needs {neededSeconds} s: grace period + margin)";
-    return {
-      message,
-      properties: {
-        trigger: "headroom",
-        reason: alarm.reason,
-        container: c.containerId,
-        swapBytes: c.swapBytes,
-        swapLimitBytes: c.swapLimitBytes,
-        limitSource: c.limitSource,
-        swapFullPercent: Math.round(c.swapFullPercent * 10) / 10,
-        growthBytesPerSecond: c.growthBytesPerSecond === null
-          ? null
-          : Math.round(c.growthBytesPerSecond),
-        secondsLeft: c.secondsLeft === null ? null : Math.round(c.secondsLeft * 10) / 10,
-        plateauBytes: c.plateauBytes === null ? null : Math.round(c.plateauBytes),
-        neededSeconds: alarm.neededSeconds,
-        atMemoryMax: c.atMemoryMax,
-        fullAvg10Percent: victim.stats.fullAvg10Percent,
-        ratePagesPerSecond: Math.round(observation.reading.ratePagesPerSecond ?? 0),
-      },
-    };
-  }
-
-  /**
-   * The decision line of a round: why, then `{action} {victim} → {outcome}`, who was
-   * passed over and why, and the evictions a PodDisruptionBudget blocked. A round where
-   * every eviction stays blocked is logged once at warning level, then at debug level
-   * each tick until something changes.
-   */
-  #logRound(
-    text: DecisionText,
-    victim: Candidate,
-    outcome: Outcome,
-    attempts: readonly Attempt[],
-    selection: Selection,
-    round: {
-      /** Every eviction was blocked already before this round. */
-      readonly wasBlocked: boolean;
-      /** For how long, ms. */
-      readonly blockedMs: number;
-      readonly fellBack: boolean;
-      readonly nowMs: number;
-      /** A failed write after others failed: logged at debug level (one ERROR per streak). */
-      readonly streakGoesOn: boolean;
-    },
-  ): void {
-    const { log } = this.#deps;
-    const config = this.#config;
-    let message = text.message + ": {action} {victim} → {outcome}";
-    if ("message" in outcome || "why" in outcome) message += ": {detail}";
-    const passedOver = selection.rejected
-      .filter((rejection) => isExclusion(rejection.reason))
-      .map((rejection) => `${candidateName(rejection.candidate)} (${rejection.reason})`);
-    if (passedOver.length > 0) message += "; passed over {passedOver}";
-    const blocked = attempts
-      .filter((attempt) => attempt.outcome.kind === "blocked")
-      .map((attempt) => candidateName(attempt.victim));
-    if (blocked.length > 0) message += "; evictions blocked: {blocked}";
-    const blockedSeconds = Math.round(round.blockedMs / 100) / 10;
-    if (round.fellBack) {
-      message += "; every eviction blocked for {blockedSeconds} s: fell back to DELETE";
-    } else if (outcome.kind === "blocked") {
-      message += config.evictFallbackAfterMs > 0
-        ? "; every eviction blocked: retrying every tick, DELETE of the top candidate after " +
-          "{evictFallbackAfterSeconds} s"
-        : "; every eviction blocked: retrying every tick (--evict-fallback-after=0: no DELETE)";
-    }
-    const mode = outcome.kind === "deleted" && outcome.fallback ? "delete" : config.terminationMode;
-    const properties = {
-      ...text.properties,
-      victim: candidateName(victim),
-      victimUid: victim.pod?.uid,
-      action: config.dryRun
-        ? `would ${mode}`
-        : outcome.kind === "deleted" && outcome.fallback
-        ? "delete (eviction fallback)"
-        : mode,
-      outcome: outcome.kind,
-      ...("message" in outcome ? { detail: outcome.message } : {}),
-      ...("why" in outcome ? { detail: outcome.why } : {}),
-      ...(passedOver.length > 0 ? { passedOver } : {}),
-      ...(blocked.length > 0
-        ? {
-          blocked,
-          blockedDetails: attempts.flatMap((a) =>
-            a.outcome.kind === "blocked" ? [a.outcome.message] : []
-          ),
-        }
-        : {}),
-      ...(round.fellBack || outcome.kind === "blocked"
-        ? { blockedSeconds, evictFallbackAfterSeconds: config.evictFallbackAfterMs / 1000 }
-        : {}),
-    };
-    // Several PodDisruptionBudgets on one pod will not fix themselves: an error, per pod.
-    for (const attempt of [...attempts, { victim, outcome }]) {
-      const o = attempt.outcome;
-      if (o.kind !== "blocked" || o.code === 429) continue;
-      if (this.#mayLog(`multi-pdb ${attempt.victim.stats.uid}`, round.nowMs)) {
-        log.error("Cannot evict {pod}: {error}", {
-          pod: candidateName(attempt.victim),
-          error: o.message,
-        });
-      }
-    }
-    if (outcome.kind === "failed") {
-      if (round.streakGoesOn) log.debug(message, properties);
-      else log.error(message, properties);
-    } else if (outcome.kind === "unknown") {
-      log.warn(
-        message + "; counted as done: cooldown started, the pod is read back next tick",
-        properties,
-      );
-    } else if (isAction(outcome)) log.warn(message, properties);
-    else if (outcome.kind === "blocked") {
-      if (!round.wasBlocked) log.warn(message, properties);
-      else log.debug(message, properties);
-    } else log.info(message, properties);
-  }
-
-  #logNoCandidate(
-    trigger: TriggerKind,
-    observation: PressureObservation,
-    selection: Selection,
-    nowMs: number,
-  ): void {
-    if (nowMs < this.#quietUntilMs) return;
-    this.#quietUntilMs = nowMs + this.#config.sustainedDurationMs;
-    const why = trigger === "node-swap-free"
-      ? "Node swap nearly exhausted"
-      : "Sustained swap I/O {ratePagesPerSecond} pages/s for {windowSeconds} s";
-    const passedOver = selection.rejected
-      .filter((rejection) => isExclusion(rejection.reason))
-      .map((rejection) => `${candidateName(rejection.candidate)} (${rejection.reason})`);
-    this.#deps.log.warn(
-      why + " but no pod qualifies (psi threshold {psiThresholdPercent}%" +
-        (passedOver.length > 0 ? "; passed over {passedOver}" : "") + "): no action",
-      {
-        trigger,
-        ...evidence(observation, selection),
-        psiThresholdPercent: this.#config.psiThresholdPercent,
-        ...(passedOver.length > 0 ? { passedOver } : {}),
-      },
-    );
-  }
-
-  /** A static pod among the pressure sources: its mirror pod is never deleted. */
-  #logStaticPodSource(rejection: Rejection, nowMs: number): void {
-    const { candidate } = rejection;
-    if (!this.#mayLog(`static ${candidate.stats.uid}`, nowMs)) return;
-    this.#deps.log.warn(
-      "Static pod {pod} is a source of the pressure (swap {swapBytes} bytes, full avg10 " +
-        "{fullAvg10Percent}%): the agent never deletes its mirror pod, which would not stop " +
-        "it; change or remove its manifest on the node",
-      {
-        pod: candidateName(candidate),
-        staticPodUid: candidate.stats.uid,
-        swapBytes: candidate.stats.swapCurrentBytes,
-        fullAvg10Percent: candidate.stats.fullAvg10Percent,
-      },
-    );
-  }
-
-  /** A pod the agent acted on that is still there past its deadline (logged once). */
-  #logStuck(pod: ActedPod, nowMs: number): void {
-    const meta = this.#podMeta?.byUid.get(pod.uid);
-    this.#deps.log.warn(
-      "Pod {pod} is stuck terminating: still there {seconds} s after the agent's {action} " +
-        "(check its finalizers and the kubelet); it is not acted on again",
-      {
-        pod: pod.name,
-        podUid: pod.uid,
-        action: pod.action,
-        seconds: Math.round((nowMs - pod.atMs) / 1000),
-        apiShowsTerminating: meta?.terminating ?? null,
-      },
-    );
-  }
-
-  /** True when the line `key` may be logged now (then not again for a minute). */
-  #mayLog(key: string, nowMs: number): boolean {
-    const until = this.#repeatLogUntilMs.get(key);
-    if (until !== undefined && nowMs < until) return false;
-    if (this.#repeatLogUntilMs.size >= 1_000) this.#repeatLogUntilMs.clear();
-    this.#repeatLogUntilMs.set(key, nowMs + REPEAT_LOG_INTERVAL_MS);
-    return true;
-  }
-
-  #logKernelKill(kill: KernelOomKill): void {
-    const pod = this.#podMeta?.byUid.get(kill.pod.uid);
-    this.#deps.log.error(
-      "Kernel OOM-killed a process in {pod} (oom_kill +{newKills}): a kill the agent did not " +
-        "prevent",
-      {
-        pod: pod ? `${pod.namespace}/${pod.name}` : `pod ${kill.pod.uid}`,
-        podUid: kill.pod.uid,
-        newKills: kill.newKills,
-        swapBytes: kill.pod.swapCurrentBytes,
-        memoryCurrentBytes: kill.pod.memoryCurrentBytes,
-        memoryMaxBytes: kill.pod.memoryMaxBytes,
-        fullAvg10Percent: kill.pod.fullAvg10Percent,
-        containers: kill.pod.containers.map((c) => ({
-          id: c.id.slice(0, 12),
-          swapBytes: c.swapCurrentBytes,
-          swapMaxBytes: c.swapMaxBytes,
-        })),
-      },
-    );
   }
 }
 
@@ -1044,25 +711,4 @@ interface UnconfirmedWrite {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** The evidence every node-trigger decision line carries: rate, window, candidate table. */
-function evidence(observation: PressureObservation, selection: Selection) {
-  const rows = [
-    ...selection.ranked.map((candidate) => ({ candidate, status: "candidate" as string })),
-    ...selection.rejected.map(({ candidate, reason }) => ({ candidate, status: reason })),
-  ];
-  return {
-    ratePagesPerSecond: Math.round(observation.reading.ratePagesPerSecond ?? 0),
-    windowSeconds: Math.round(observation.reading.windowMs / 100) / 10,
-    candidates: rows.map(({ candidate, status }) => ({
-      pod: candidateName(candidate),
-      swapBytes: candidate.stats.swapCurrentBytes,
-      fullAvg10Percent: candidate.stats.fullAvg10Percent,
-      ...(candidate.swapIoPagesPerSecond === undefined
-        ? {}
-        : { swapIoPagesPerSecond: Math.round(candidate.swapIoPagesPerSecond) }),
-      status,
-    })),
-  };
 }
