@@ -22,8 +22,10 @@
  * failure streak.
  */
 import { recordTerminationEvent } from "./act/events.ts";
-import { type KubeApi, KubeApiError, type PodRef } from "./act/kube_client.ts";
+import { backoffMs, FailureStreak } from "./act/backoff.ts";
+import type { KubeApi, PodRef } from "./act/kube_client.ts";
 import { type EventResult, isAction, type Outcome, startsCooldown } from "./act/outcome.ts";
+import { PodDirectory } from "./act/pod_directory.ts";
 import { terminate, type TerminateHow } from "./act/terminate.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
@@ -68,7 +70,6 @@ import {
   recordAction,
   reviewActed,
 } from "./decide/kill_once.ts";
-import type { PodMeta } from "./decide/pod_meta.ts";
 import { INITIAL_SCAN_GATE, type ScanGateState, scanned, scanReason } from "./decide/scan_gate.ts";
 import {
   type Candidate,
@@ -111,8 +112,6 @@ export type { Attempt, TickReport, TriggerKind } from "./decide/decision.ts";
 
 /** How far ahead the headroom trigger looks for pods whose grace period it must learn, s. */
 const HEADROOM_HORIZON_SECONDS = 600;
-/** How long pod metadata learned for the headroom trigger is reused, ms. */
-const POD_META_MAX_AGE_MS = 60_000;
 export class Agent {
   readonly #config: Config;
   readonly #deps: AgentDeps;
@@ -122,8 +121,8 @@ export class Agent {
   readonly #estimator: HeadroomSettings;
   #attribution: AttributionState = INITIAL_ATTRIBUTION_STATE;
   #oomWatch: OomWatchState = INITIAL_OOM_WATCH_STATE;
-  /** Pods learned from the API for grace periods (headroom trigger), by cgroup UID. */
-  #podMeta: { readonly byUid: ReadonlyMap<string, PodMeta>; readonly atMs: number } | null = null;
+  /** The node's pods from the API, by cgroup UID (one LIST when a decision needs them). */
+  readonly #pods: PodDirectory;
   /** Pods the agent deleted or evicted whose cgroup is still there (never acted on again). */
   #killOnce: KillOnceState = INITIAL_KILL_ONCE_STATE;
   /** Evict mode: since when every candidate's eviction has been blocked. */
@@ -147,6 +146,19 @@ export class Agent {
     this.#deps = deps;
     this.#estimator = headroomEstimator(config.pollIntervalMs, config.headroomEstimator);
     this.#journal = new DecisionLog(deps.log, config);
+    const random = deps.random ?? Math.random;
+    this.#pods = new PodDirectory({
+      kube: deps.kube,
+      clock: deps.clock,
+      nodeName: config.nodeName,
+      reads: this.#reads,
+      writes: this.#writes,
+      backoff: (streak, retryAfterMs) =>
+        backoffMs(streak, retryAfterMs, config.pollIntervalMs, random),
+      onListFailed: (error, delayMs, failedCalls) =>
+        this.#journal.listFailed(error, delayMs, failedCalls),
+      onStreakEnded: (summary) => this.#journal.apiAnswersAgain(summary),
+    });
   }
 
   /** Runs ticks every poll interval until `signal` aborts. */
@@ -251,7 +263,7 @@ export class Agent {
     const oom = watchOomKills(this.#oomWatch, scan.pods);
     this.#oomWatch = oom.state;
     for (const kill of oom.kills) {
-      this.#journal.kernelKill(kill, this.#podMeta?.byUid.get(kill.pod.uid));
+      this.#journal.kernelKill(kill, this.#pods.get(kill.pod.uid));
     }
     const withPods = {
       ...report,
@@ -340,27 +352,23 @@ export class Agent {
     const { clock } = this.#deps;
     const config = this.#config;
     const nowMs = clock.monotonicMs();
-    const cache = this.#podMeta;
     // A pod already acted on is never chosen again: its containers (whose swap may keep
     // growing through its grace period) ask nothing of the API.
     const actedOn = actedOnUids(this.#killOnce);
     const open = (c: ContainerHeadroom) => !actedOn.has(c.podUid);
-    const stale = atRisk.some(open) &&
-      (cache === null || nowMs - cache.atMs > POD_META_MAX_AGE_MS ||
-        atRisk.some((c) => open(c) && !cache.byUid.has(c.podUid)));
+    const stale = this.#pods.stale(atRisk.filter(open).map((c) => c.podUid), nowMs);
     // A failed LIST leaves the default grace period (30 s) in force for the estimate.
-    const refreshed = stale && await this.#refreshPodMeta();
-    const byUid = this.#podMeta?.byUid;
+    const refreshed = stale && await this.#pods.refresh();
     const alarms = headroomAlarms(
       containers.filter(open),
-      (uid) => byUid?.get(uid)?.terminationGracePeriodSeconds ?? null,
+      (uid) => this.#pods.get(uid)?.terminationGracePeriodSeconds ?? null,
       config,
     );
     if (alarms.length === 0) return null;
 
     // Fresh view of the pods at decision time: a pod may have started terminating.
-    if (!refreshed && !(await this.#refreshPodMeta())) return null;
-    const nodePods = [...new Set(this.#podMeta!.byUid.values())];
+    if (!refreshed && !(await this.#pods.refresh())) return null;
+    const nodePods = this.#pods.pods();
     const statsByUid = new Map(pods.map((p) => [p.uid, p]));
     const exclusions = this.#exclusions();
     // Victims in order of urgency, one per pod; excluded pods are passed over, logged.
@@ -406,11 +414,11 @@ export class Agent {
     }
 
     // Act: one LIST of this node's pods, to map cgroup UIDs to pods.
-    if (!(await this.#refreshPodMeta())) return { trigger, selection: preselected };
+    if (!(await this.#pods.refresh())) return { trigger, selection: preselected };
     // Decide: rank what may be chosen; the excluded are passed over with the reason.
     const selection = selectVictims(
       preselected,
-      [...new Set(this.#podMeta!.byUid.values())],
+      this.#pods.pods(),
       this.#exclusions(),
     );
     this.#journal.staticPodSources(selection, nowMs);
@@ -476,13 +484,19 @@ export class Agent {
       this.#writes.failed(
         outcome.message,
         nowMs,
-        this.#backoff(this.#writes, outcome.retryAfterMs ?? null),
+        backoffMs(
+          this.#writes,
+          outcome.retryAfterMs ?? null,
+          config.pollIntervalMs,
+          this.#deps.random ?? Math.random,
+        ),
       );
     } else if (
       outcome.kind !== "skipped" && outcome.kind !== "dry-run" &&
       outcome.kind !== "unknown"
     ) {
-      this.#streakEnded(this.#writes, nowMs);
+      const ended = this.#writes.ended(nowMs);
+      if (ended !== null) this.#journal.apiAnswersAgain(ended);
     }
     this.#journal.round(describe(victim), { victim, outcome }, attempts, selection, {
       wasBlocked,
@@ -598,62 +612,8 @@ export class Agent {
     const review = reviewActed(this.#killOnce, walkFailed ? null : present, nowMs);
     this.#killOnce = review.state;
     for (const pod of review.stuck) {
-      this.#journal.stuck(pod, nowMs, this.#podMeta?.byUid.get(pod.uid));
+      this.#journal.stuck(pod, nowMs, this.#pods.get(pod.uid));
     }
-  }
-
-  /**
-   * One LIST of the node's pods into the metadata cache; false on failure. After a failed
-   * call (a LIST, or a write refused) no LIST is sent until the backoff has passed: one
-   * ERROR line per failure streak, a summary when it ends.
-   */
-  async #refreshPodMeta(): Promise<boolean> {
-    const { clock } = this.#deps;
-    const nowMs = clock.monotonicMs();
-    if (nowMs < Math.max(this.#reads.retryAtMs, this.#writes.retryAtMs)) return false;
-    try {
-      const pods = await this.#deps.kube.listNodePods(this.#config.nodeName);
-      const byUid = new Map<string, PodMeta>();
-      for (const pod of pods) {
-        byUid.set(pod.uid, pod);
-        if (pod.mirrorOfUid !== null) byUid.set(pod.mirrorOfUid, pod);
-      }
-      this.#podMeta = { byUid, atMs: clock.monotonicMs() };
-      this.#streakEnded(this.#reads, clock.monotonicMs());
-      return true;
-    } catch (error) {
-      const message = messageOf(error);
-      const retryAfterMs = error instanceof KubeApiError ? error.retryAfterMs : null;
-      const delayMs = this.#reads.failed(message, nowMs, this.#backoff(this.#reads, retryAfterMs));
-      this.#journal.listFailed(message, delayMs, this.#reads.failures);
-      return false;
-    }
-  }
-
-  /**
-   * The delay after one more failure: the poll interval doubled per failure in the streak
-   * (at most 64 s), times a jitter in [0.5, 1), never under one poll interval; at least the
-   * server's Retry-After (honoured up to 5 minutes).
-   */
-  #backoff(streak: FailureStreak, retryAfterMs: number | null): number {
-    const pollMs = this.#config.pollIntervalMs;
-    const nominalMs = Math.min(MAX_BACKOFF_MS, pollMs * 2 ** streak.failures);
-    const random = this.#deps.random ?? Math.random;
-    const jittered = Math.max(pollMs, nominalMs * (0.5 + 0.5 * random()));
-    return retryAfterMs === null
-      ? jittered
-      : Math.max(jittered, Math.min(retryAfterMs, MAX_RETRY_AFTER_MS));
-  }
-
-  /** A call of this kind worked: a streak of failures before it ends with one summary line. */
-  #streakEnded(streak: FailureStreak, nowMs: number): void {
-    if (streak.failures === 0) return;
-    this.#journal.apiAnswersAgain(
-      streak.failures,
-      Math.round((nowMs - streak.startMs) / 1000),
-      streak.lastError,
-    );
-    streak.reset();
   }
 
   /** Posts the Event of an action (dry-run included) on the victim pod; nothing otherwise. */
@@ -671,34 +631,6 @@ export class Agent {
 
   #startCooldown(): void {
     this.#pressure = afterAction(this.#pressure, this.#deps.clock.monotonicMs(), this.#config);
-  }
-}
-
-/** Nominal backoff ceiling after repeated API failures, ms. */
-const MAX_BACKOFF_MS = 64_000;
-/** The longest Retry-After honoured, ms (a longer one is cut to this). */
-const MAX_RETRY_AFTER_MS = 300_000;
-
-/** Failures in a row of one kind of API call. */
-class FailureStreak {
-  failures = 0;
-  startMs = 0;
-  retryAtMs = -Infinity;
-  lastError = "";
-
-  /** Counts one failure; the next call waits `delayMs`. Returns `delayMs`. */
-  failed(error: string, nowMs: number, delayMs: number): number {
-    if (this.failures === 0) this.startMs = nowMs;
-    this.failures++;
-    this.lastError = error;
-    this.retryAtMs = nowMs + delayMs;
-    return delayMs;
-  }
-
-  reset(): void {
-    this.failures = 0;
-    this.retryAtMs = -Infinity;
-    this.lastError = "";
   }
 }
 

@@ -4,6 +4,7 @@
  * lines go through a {@linkcode LogGate}: time comes in as monotonic ms from the injected
  * clock, never read here.
  */
+import type { StreakSummary } from "../act/backoff.ts";
 import { isAction, loggedAction, type Outcome } from "../act/outcome.ts";
 import type { Config } from "../config.ts";
 import type { Attempt, TriggerKind } from "../decide/decision.ts";
@@ -358,11 +359,11 @@ export class DecisionLog {
   }
 
   /** A streak of failed API calls ended: one summary line. */
-  apiAnswersAgain(failedCalls: number, seconds: number, error: string): void {
+  apiAnswersAgain(streak: StreakSummary): void {
     this.#log.info(
       "API answers again after {failedCalls} failed calls over {seconds} s (last error: " +
         "{error})",
-      { failedCalls, seconds, error },
+      { failedCalls: streak.failedCalls, seconds: streak.seconds, error: streak.lastError },
     );
   }
 }
