@@ -29,7 +29,7 @@ import { PodDirectory } from "./act/pod_directory.ts";
 import { terminate, type TerminateHow } from "./act/terminate.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
-import type { Attempt, TickReport, TriggerKind } from "./decide/decision.ts";
+import type { Attempt, DecisionText, TickReport, TriggerKind } from "./decide/decision.ts";
 import {
   attributeSwapIo,
   type AttributionState,
@@ -44,10 +44,7 @@ import {
   type RoundEnd,
 } from "./decide/evict_fallback.ts";
 import {
-  type ContainerHeadroom,
   containersAtRisk,
-  type HeadroomAlarm,
-  headroomAlarms,
   headroomEstimator,
   type HeadroomSettings,
   type HeadroomState,
@@ -70,29 +67,24 @@ import {
   recordAction,
   reviewActed,
 } from "./decide/kill_once.ts";
+import {
+  exclusionsOf,
+  HEADROOM_HORIZON_SECONDS,
+  roundEnd,
+  type Shortlist,
+  type TickFacts,
+  triesNextCandidate,
+  type TriggerPolicy,
+  TRIGGERS,
+  underPressure,
+} from "./decide/policy.ts";
 import { INITIAL_SCAN_GATE, type ScanGateState, scanned, scanReason } from "./decide/scan_gate.ts";
-import {
-  type Candidate,
-  candidateName,
-  type Exclusions,
-  preselect,
-  type PreselectOptions,
-  type Rejection,
-  type Selection,
-  selectVictims,
-} from "./decide/select.ts";
-import {
-  DecisionLog,
-  type DecisionText,
-  describeHeadroom,
-  describeNodeDecision,
-} from "./observe/decision_log.ts";
+import { type Candidate, candidateName, type Exclusions, type Selection } from "./decide/select.ts";
+import { DecisionLog } from "./observe/decision_log.ts";
 import type { Logger } from "./observe/log.ts";
 import { podUidFromComponent } from "./sense/cgroup_layout.ts";
-import type { Meminfo } from "./sense/meminfo.ts";
 import type { NodeSensor } from "./sense/node_sensor.ts";
 import type { PodScan } from "./sense/pod_scan.ts";
-import type { PodStats } from "./sense/pod_stats.ts";
 
 /** What the agent is given by main.ts (or a test, the demo, or replay). */
 export interface AgentDeps {
@@ -110,8 +102,6 @@ export interface AgentDeps {
 
 export type { Attempt, TickReport, TriggerKind } from "./decide/decision.ts";
 
-/** How far ahead the headroom trigger looks for pods whose grace period it must learn, s. */
-const HEADROOM_HORIZON_SECONDS = 600;
 export class Agent {
   readonly #config: Config;
   readonly #deps: AgentDeps;
@@ -275,167 +265,87 @@ export class Agent {
 
     // 7. Decide and act, most urgent rule first (see #triggers). A tick with no pressure
     //    at all stops the evict-fallback clock.
-    const swapFreeLow = meminfo !== undefined && meminfo.swapTotalBytes > 0 &&
-      meminfo.swapFreeBytes < meminfo.swapTotalBytes * config.nodeSwapFreePercent / 100;
-    const acted = await this.#triggers(
-      headroom.containers,
-      atRisk,
-      scan.pods,
+    const facts: TickFacts = {
       observation,
       meminfo,
-      swapFreeLow,
-      attribution.available ? attribution.ratesPagesPerSecond : null,
-    );
+      pods: scan.pods,
+      containers: headroom.containers,
+      atRisk,
+      swapIoRates: attribution.available ? attribution.ratesPagesPerSecond : null,
+      actedOn: actedOnUids(this.#killOnce),
+    };
+    const acted = await this.#runTriggers(facts);
     if (acted?.outcome === undefined) {
-      const pressure = observation.phase === "sustained" || swapFreeLow || atRisk.length > 0;
-      this.#endRound(pressure ? "inconclusive" : "no-pressure");
+      this.#endRound(underPressure(facts, config) ? "inconclusive" : "no-pressure");
     }
     return { ...withPods, ...acted };
   }
 
-  /**
-   * The three rules, most urgent first: a container about to be OOM-killed, the node's
-   * swap nearly gone, or the node thrashing for the whole window. The first that acts
-   * (or tries to) ends the tick.
-   */
-  async #triggers(
-    containers: readonly ContainerHeadroom[],
-    atRisk: readonly ContainerHeadroom[],
-    pods: readonly PodStats[],
-    observation: PressureObservation,
-    meminfo: Meminfo | undefined,
-    swapFreeLow: boolean,
-    swapIoRates: ReadonlyMap<string, number> | null,
-  ): Promise<Partial<TickReport> | null> {
-    const config = this.#config;
-
-    // A container about to be OOM-killed …
-    if (config.headroomTrigger) {
-      const acted = await this.#headroomTrigger(containers, atRisk, pods, observation);
+  /** The rules of decide/policy.ts, most urgent first; the first that acts ends the tick. */
+  async #runTriggers(facts: TickFacts): Promise<Partial<TickReport> | null> {
+    for (const policy of TRIGGERS) {
+      if (!policy.fires(facts, this.#config)) continue;
+      const acted = await this.#runTrigger(policy, facts);
       if (acted) return acted;
     }
-
-    // … the node's swap nearly gone …
-    if (swapFreeLow) {
-      const selection = preselect(pods, config.psiThresholdPercent, { waivePsiThreshold: true });
-      const acted = await this.#actOnSelection("node-swap-free", selection, observation, meminfo);
-      if (acted) return acted;
-    }
-
-    // … or the node thrashing for the whole window.
-    if (observation.phase !== "sustained") return null;
-    // Attribution ranks the candidates; it waives the PSI gate only when asked to.
-    const options: PreselectOptions = swapIoRates
-      ? {
-        swapIoRates,
-        ...(config.swapIoAttributionQualifies
-          ? { attributionFloorPagesPerSecond: config.swapIoThresholdPagesPerSecond }
-          : {}),
-      }
-      : {};
-    const preselected = preselect(pods, config.psiThresholdPercent, options);
-    const acted = await this.#actOnSelection("swap-io", preselected, observation, meminfo);
-    return acted ?? { selection: preselected };
+    return null;
   }
 
   /**
-   * Headroom: learn the grace periods of pods heading for their limit (one LIST, cached),
-   * then act on the most urgent pod. No API call unless a container's swap is growing
-   * toward its limit within the horizon.
+   * One rule: learn the grace periods it needs (one LIST, cached; a failed LIST leaves the
+   * default 30 s in force), take its first cut, LIST the node's pods for a fresh view at
+   * decision time (a pod may have started terminating), rank who may be chosen, and act
+   * on the top of the ranking. Null when the next rule is to be tried.
    */
-  async #headroomTrigger(
-    containers: readonly ContainerHeadroom[],
-    atRisk: readonly ContainerHeadroom[],
-    pods: readonly PodStats[],
-    observation: PressureObservation,
+  async #runTrigger(
+    policy: TriggerPolicy,
+    facts: TickFacts,
   ): Promise<Partial<TickReport> | null> {
-    const { clock } = this.#deps;
-    const config = this.#config;
-    const nowMs = clock.monotonicMs();
-    // A pod already acted on is never chosen again: its containers (whose swap may keep
-    // growing through its grace period) ask nothing of the API.
-    const actedOn = actedOnUids(this.#killOnce);
-    const open = (c: ContainerHeadroom) => !actedOn.has(c.podUid);
-    const stale = this.#pods.stale(atRisk.filter(open).map((c) => c.podUid), nowMs);
-    // A failed LIST leaves the default grace period (30 s) in force for the estimate.
-    const refreshed = stale && await this.#pods.refresh();
-    const alarms = headroomAlarms(
-      containers.filter(open),
-      (uid) => this.#pods.get(uid)?.terminationGracePeriodSeconds ?? null,
-      config,
-    );
-    if (alarms.length === 0) return null;
-
-    // Fresh view of the pods at decision time: a pod may have started terminating.
-    if (!refreshed && !(await this.#pods.refresh())) return null;
-    const nodePods = this.#pods.pods();
-    const statsByUid = new Map(pods.map((p) => [p.uid, p]));
-    const exclusions = this.#exclusions();
-    // Victims in order of urgency, one per pod; excluded pods are passed over, logged.
-    const ranked: Candidate[] = [];
-    const rejected: Rejection[] = [];
-    const alarmByUid = new Map<string, HeadroomAlarm>();
-    for (const alarm of alarms) {
-      const stats = statsByUid.get(alarm.container.podUid);
-      if (!stats || alarmByUid.has(stats.uid)) continue;
-      alarmByUid.set(stats.uid, alarm);
-      const one = selectVictims(
-        { ranked: [{ stats, pod: null }], rejected: [] },
-        nodePods,
-        exclusions,
-      );
-      ranked.push(...one.ranked);
-      for (const rejection of one.rejected) {
-        rejected.push(rejection);
-        this.#journal.headroomPassedOver(alarm, rejection, nowMs);
-      }
-    }
-    if (ranked.length === 0) return null;
-    const selection: Selection = { ranked, rejected };
-    return await this.#attempt(
-      "headroom",
-      selection,
-      observation,
-      (victim) => describeHeadroom(alarmByUid.get(victim.stats.uid)!, victim, observation),
-    );
-  }
-
-  /** The node triggers: LIST, rank, act on the top candidate. Null when nobody qualifies. */
-  async #actOnSelection(
-    trigger: TriggerKind,
-    preselected: Selection,
-    observation: PressureObservation,
-    meminfo: Meminfo | undefined,
-  ): Promise<Partial<TickReport> | null> {
+    const trigger = policy.kind;
     const nowMs = this.#deps.clock.monotonicMs();
-    if (preselected.ranked.length === 0) {
-      this.#journal.noCandidate(trigger, observation, preselected, nowMs);
-      return trigger === "swap-io" ? { trigger, selection: preselected } : null;
+    const refreshed = this.#pods.stale(policy.needsGraceOf(facts), nowMs) &&
+      await this.#pods.refresh();
+    const graceOf = (uid: string) => this.#pods.get(uid)?.terminationGracePeriodSeconds ?? null;
+    const shortlist = policy.candidates(facts, this.#config, graceOf);
+    const report = (selection: Selection) =>
+      policy.style === "node" ? { trigger, selection } : null;
+    if (!shortlist.flagged) {
+      if (policy.style === "node") {
+        this.#journal.noCandidate(trigger, facts.observation, shortlist.selection, nowMs);
+      }
+      return policy.ifNoCandidate === "report" ? { trigger, selection: shortlist.selection } : null;
     }
-
-    // Act: one LIST of this node's pods, to map cgroup UIDs to pods.
-    if (!(await this.#pods.refresh())) return { trigger, selection: preselected };
-    // Decide: rank what may be chosen; the excluded are passed over with the reason.
-    const selection = selectVictims(
-      preselected,
-      this.#pods.pods(),
-      this.#exclusions(),
-    );
-    this.#journal.staticPodSources(selection, nowMs);
+    if (!refreshed && !(await this.#pods.refresh())) return report(shortlist.selection);
+    const selection = policy.victims(shortlist, this.#pods.pods(), this.#exclusions());
+    this.#logPassedOver(policy, shortlist, selection, nowMs);
     if (selection.ranked.length === 0) {
-      this.#journal.noCandidate(trigger, observation, selection, nowMs);
-      return { trigger, selection };
+      if (policy.style === "node") {
+        this.#journal.noCandidate(trigger, facts.observation, selection, nowMs);
+      }
+      return report(selection);
     }
-
-    // Act: re-check, then delete or evict the top of the ranking (or say what would be done).
     const acted = await this.#attempt(
       trigger,
       selection,
-      observation,
-      () => describeNodeDecision(trigger, observation, selection, meminfo),
+      facts.observation,
+      (victim) => policy.explain(victim, selection, shortlist, facts),
     );
     if (selection.attributed) this.#journal.rankedBySwapIo(selection);
     return acted;
+  }
+
+  /** The pods a rule wanted but may not choose: each with its alarm, or the static pods. */
+  #logPassedOver(
+    policy: TriggerPolicy,
+    shortlist: Shortlist,
+    selection: Selection,
+    nowMs: number,
+  ): void {
+    if (policy.style === "node") return this.#journal.staticPodSources(selection, nowMs);
+    for (const rejection of selection.rejected) {
+      const alarm = shortlist.alarms!.get(rejection.candidate.stats.uid)!;
+      this.#journal.headroomPassedOver(alarm, rejection, nowMs);
+    }
   }
 
   /**
@@ -456,7 +366,7 @@ export class Agent {
     for (const candidate of selection.ranked) {
       const outcome = await terminate(candidate, how, this.#deps);
       tries.push({ victim: candidate, outcome });
-      if (outcome.kind !== "blocked") break;
+      if (!triesNextCandidate(outcome)) break;
     }
     const nowMs = this.#deps.clock.monotonicMs();
     const allBlocked = tries.every((attempt) => attempt.outcome.kind === "blocked");
@@ -505,13 +415,7 @@ export class Agent {
       nowMs,
       streakGoesOn,
     });
-    this.#endRound(
-      startsCooldown(outcome)
-        ? "acted"
-        : outcome.kind === "blocked"
-        ? "all-blocked"
-        : "inconclusive",
-    );
+    this.#endRound(roundEnd(outcome, startsCooldown(outcome)));
 
     // Decide: an action starts the cooldown and closes the window; a pod deleted or
     // evicted is never acted on again while its cgroup is there. A write whose outcome is
@@ -589,13 +493,7 @@ export class Agent {
 
   /** Who may never be chosen, with the pods acted on so far. */
   #exclusions(): Exclusions {
-    const config = this.#config;
-    return {
-      protectedNamespaces: config.protectedNamespaces,
-      protectedPriority: config.protectedPriority,
-      ownPod: config.ownPod,
-      actedOnUids: actedOnUids(this.#killOnce),
-    };
+    return exclusionsOf(this.#config, actedOnUids(this.#killOnce));
   }
 
   /** Kill-once after a scan: forget pods whose cgroup is gone, report stuck ones once. */

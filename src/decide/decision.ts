@@ -14,6 +14,12 @@ import type { Candidate, Selection } from "./select.ts";
 /** Which rule made the agent act. */
 export type TriggerKind = "swap-io" | "headroom" | "node-swap-free";
 
+/** What a decision line says before ": {action} {victim} → {outcome}". */
+export interface DecisionText {
+  readonly message: string;
+  readonly properties: Record<string, unknown>;
+}
+
 /** One termination attempt of a tick. */
 export interface Attempt {
   readonly victim: Candidate;

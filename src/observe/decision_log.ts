@@ -7,20 +7,14 @@
 import type { StreakSummary } from "../act/backoff.ts";
 import { isAction, loggedAction, type Outcome } from "../act/outcome.ts";
 import type { Config } from "../config.ts";
-import type { Attempt, TriggerKind } from "../decide/decision.ts";
+import type { Attempt, DecisionText, TriggerKind } from "../decide/decision.ts";
+import { evidence } from "../decide/explain.ts";
 import type { HeadroomAlarm } from "../decide/headroom.ts";
 import type { ActedPod } from "../decide/kill_once.ts";
 import type { PressureObservation } from "../decide/node_pressure.ts";
 import type { KernelOomKill } from "../decide/oom_watch.ts";
 import type { PodMeta } from "../decide/pod_meta.ts";
-import {
-  type Candidate,
-  candidateName,
-  isExclusion,
-  type Rejection,
-  type Selection,
-} from "../decide/select.ts";
-import type { Meminfo } from "../sense/meminfo.ts";
+import { candidateName, isExclusion, type Rejection, type Selection } from "../decide/select.ts";
 import type { PodScanError } from "../sense/pod_scan.ts";
 import type { Logger } from "./log.ts";
 
@@ -52,12 +46,6 @@ export class LogGate {
   reopen(key: string): void {
     this.#until.delete(key);
   }
-}
-
-/** What a decision line says before ": {action} {victim} → {outcome}". */
-export interface DecisionText {
-  readonly message: string;
-  readonly properties: Record<string, unknown>;
 }
 
 /** How a round went, beyond its attempts: what the decision line needs to say. */
@@ -440,93 +428,5 @@ function roundProperties(
         evictFallbackAfterSeconds: config.evictFallbackAfterMs / 1000,
       }
       : {}),
-  };
-}
-
-/** The first half of a node-trigger decision line: why, and the evidence. */
-export function describeNodeDecision(
-  trigger: TriggerKind,
-  observation: PressureObservation,
-  selection: Selection,
-  meminfo: Meminfo | undefined,
-): DecisionText {
-  const message = trigger === "node-swap-free"
-    ? "Node swap nearly exhausted ({swapFreeBytes} of {swapTotalBytes} bytes free)"
-    : "Sustained swap I/O {ratePagesPerSecond} pages/s for {windowSeconds} s";
-  return {
-    message,
-    properties: {
-      trigger,
-      ...evidence(observation, selection),
-      ...(trigger === "node-swap-free" && meminfo
-        ? { swapFreeBytes: meminfo.swapFreeBytes, swapTotalBytes: meminfo.swapTotalBytes }
-        : {}),
-    },
-  };
-}
-
-/** The message of a headroom decision line, by alarm (at memory.max, linear, plateau). */
-function headroomMessage(alarm: HeadroomAlarm): string {
-  if (alarm.reason === "swap-full") {
-    return "Container {container} of {victim} at memory.max with {swapFullPercent}% of its " +
-      "swap limit in use";
-  }
-  if (alarm.container.plateauBytes === null) {
-    return "Container {container} of {victim} fills its swap limit in {secondsLeft} s " +
-      "(needs {neededSeconds} s: grace period + margin)";
-  }
-  return "Container {container} of {victim} fills its swap limit in {secondsLeft} s on a " +
-    "slowing curve that levels off at {plateauBytes} bytes, above the limit " +
-    "(needs {neededSeconds} s: grace period + margin)";
-}
-
-/** The first half of a headroom decision line: the container and its projection. */
-export function describeHeadroom(
-  alarm: HeadroomAlarm,
-  victim: Candidate,
-  observation: PressureObservation,
-): DecisionText {
-  const c = alarm.container;
-  return {
-    message: headroomMessage(alarm),
-    properties: {
-      trigger: "headroom",
-      reason: alarm.reason,
-      container: c.containerId,
-      swapBytes: c.swapBytes,
-      swapLimitBytes: c.swapLimitBytes,
-      limitSource: c.limitSource,
-      swapFullPercent: Math.round(c.swapFullPercent * 10) / 10,
-      growthBytesPerSecond: c.growthBytesPerSecond === null
-        ? null
-        : Math.round(c.growthBytesPerSecond),
-      secondsLeft: c.secondsLeft === null ? null : Math.round(c.secondsLeft * 10) / 10,
-      plateauBytes: c.plateauBytes === null ? null : Math.round(c.plateauBytes),
-      neededSeconds: alarm.neededSeconds,
-      atMemoryMax: c.atMemoryMax,
-      fullAvg10Percent: victim.stats.fullAvg10Percent,
-      ratePagesPerSecond: Math.round(observation.reading.ratePagesPerSecond ?? 0),
-    },
-  };
-}
-
-/** The evidence every node-trigger decision line carries: rate, window, candidate table. */
-export function evidence(observation: PressureObservation, selection: Selection) {
-  const rows = [
-    ...selection.ranked.map((candidate) => ({ candidate, status: "candidate" as string })),
-    ...selection.rejected.map(({ candidate, reason }) => ({ candidate, status: reason })),
-  ];
-  return {
-    ratePagesPerSecond: Math.round(observation.reading.ratePagesPerSecond ?? 0),
-    windowSeconds: Math.round(observation.reading.windowMs / 100) / 10,
-    candidates: rows.map(({ candidate, status }) => ({
-      pod: candidateName(candidate),
-      swapBytes: candidate.stats.swapCurrentBytes,
-      fullAvg10Percent: candidate.stats.fullAvg10Percent,
-      ...(candidate.swapIoPagesPerSecond === undefined
-        ? {}
-        : { swapIoPagesPerSecond: Math.round(candidate.swapIoPagesPerSecond) }),
-      status,
-    })),
   };
 }
