@@ -20,6 +20,25 @@ export interface DecisionText {
   readonly properties: Record<string, unknown>;
 }
 
+/**
+ * What the triggers decided this tick:
+ * - `act`: a rule fired and chose; the round re-checks and terminates the top of
+ *   `selection` (the next candidate when an eviction is blocked);
+ * - `report`: a rule fired but nobody may be chosen, or the API could not be asked; the
+ *   tick reports the selection and does nothing;
+ * - `none`: no rule fired (or each gave way to the next).
+ */
+export type Decision =
+  | {
+    readonly kind: "act";
+    readonly trigger: TriggerKind;
+    readonly selection: Selection;
+    /** The first half of the decision line for the victim the round ends on. */
+    readonly explain: (victim: Candidate) => DecisionText;
+  }
+  | { readonly kind: "report"; readonly trigger: TriggerKind; readonly selection: Selection }
+  | { readonly kind: "none" };
+
 /** One termination attempt of a tick. */
 export interface Attempt {
   readonly victim: Candidate;
