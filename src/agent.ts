@@ -1,6 +1,8 @@
 /**
- * The loop: sense → decide → act, once per poll interval. Each tick reads like a script;
- * all judgement lives in decide/, all I/O in sense/ and act/.
+ * The loop: sense → decide → act, once per poll interval. Each tick reads like a script of
+ * named steps over one state record (decide/agent_state.ts): the rules are values in
+ * decide/policy.ts, the round is act/round.ts, the log lines observe/decision_log.ts. All
+ * judgement lives in decide/, all I/O in sense/ and act/.
  *
  * Three triggers share one cooldown:
  * - swap-io: node swap I/O above the threshold on every sample for the sustained duration;
@@ -25,7 +27,7 @@ import { backoffMs, FailureStreak } from "./act/backoff.ts";
 import type { KubeApi } from "./act/kube_client.ts";
 import { PodDirectory } from "./act/pod_directory.ts";
 import { confirmUnknownWrites } from "./act/read_back.ts";
-import { Round, type RoundRun } from "./act/round.ts";
+import { Round } from "./act/round.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import {
@@ -139,10 +141,13 @@ export class Agent {
     this.#state = step.state;
     this.#journal.tick(step.observation);
     // Act: read back the pods of writes whose outcome was unknown (no call otherwise).
-    this.#state = {
-      ...this.#state,
-      ...await confirmUnknownWrites(this.#state, this.#deps.kube, this.#journal, node.atMs),
-    };
+    const inDoubt = await confirmUnknownWrites(
+      this.#state,
+      this.#deps.kube,
+      this.#journal,
+      node.atMs,
+    );
+    this.#state = { ...this.#state, ...inDoubt };
     const report = {
       observation: step.observation,
       ...(node.meminfo ? { meminfo: node.meminfo } : {}),
@@ -162,7 +167,9 @@ export class Agent {
     // Decide, most urgent rule first (decide/policy.ts); act on the decision; settle.
     const decision = await this.#decide(facts);
     if (decision.kind !== "act") {
-      this.#settle(null, underPressure(facts, this.#config), this.#deps.clock.monotonicMs());
+      // A tick with no pressure at all stops the evict-fallback clock.
+      const end = { round: null, pressure: underPressure(facts, this.#config) };
+      this.#state = settle(this.#state, end, this.#deps.clock.monotonicMs(), this.#config);
       return decision.kind === "none"
         ? withPods
         : { ...withPods, trigger: decision.trigger, selection: decision.selection };
@@ -303,7 +310,7 @@ export class Agent {
   ): Promise<Partial<TickReport>> {
     const { trigger, selection } = decision;
     const round = await this.#round.run(decision, this.#state.evictFallback);
-    this.#settle(round, true, round.atMs);
+    this.#state = settle(this.#state, { round }, round.atMs, this.#config);
     const event = await this.#round.announce(trigger, facts.observation, selection, round);
     if (selection.attributed) this.#journal.rankedBySwapIo(selection);
     return {
@@ -314,16 +321,6 @@ export class Agent {
       ...(round.attempts.length > 0 ? { attempts: round.attempts } : {}),
       ...(event === undefined ? {} : { event }),
     };
-  }
-
-  /** The state after the triggers: with the round, or without one (under pressure or not). */
-  #settle(round: RoundRun | null, pressure: boolean, nowMs: number): void {
-    this.#state = settle(
-      this.#state,
-      round === null ? { round: null, pressure } : { round },
-      nowMs,
-      this.#config,
-    );
   }
 }
 
