@@ -70,6 +70,8 @@ export interface AgentDeps {
   readonly onTickStart?: () => void;
   /** Uniform in [0, 1): the jitter of the API backoff. Default Math.random. */
   readonly random?: () => number;
+  /** Random bytes, for the names of Events. Default `crypto.getRandomValues`. */
+  readonly randomBytes?: (length: number) => Uint8Array;
 }
 
 export type { Attempt, TickReport, TriggerKind } from "./decide/decision.ts";

@@ -145,6 +145,8 @@ async function main(args: readonly string[]): Promise<number> {
     log,
     onTick: observability.onTick,
     onTickStart: observability.onTickStart,
+    random: Math.random,
+    randomBytes: (length) => crypto.getRandomValues(new Uint8Array(length)),
   });
 
   const stop = new AbortController();

@@ -130,6 +130,8 @@ export interface EventDeps {
   readonly kube: KubeApi;
   readonly clock: Clock;
   readonly log: Logger;
+  /** `length` random bytes, for the Event's unique name. Default `crypto.getRandomValues`. */
+  readonly randomBytes?: (length: number) => Uint8Array;
 }
 
 /** One decision the agent acted on (or would have, in dry-run). */
@@ -173,7 +175,7 @@ export async function recordTerminationEvent(
     thresholdPagesPerSecond: config.swapIoThresholdPagesPerSecond,
     windowMs: observation.reading.windowMs,
     at: deps.clock.wallTime(),
-    nameSuffix: randomHex(8),
+    nameSuffix: hex((deps.randomBytes ?? cryptoRandomBytes)(8)),
   });
   try {
     const result = await deps.kube.createEvent(pod.namespace, body);
@@ -238,7 +240,11 @@ function formatPercent(percent: number): string {
   return `${Number(percent.toFixed(2))}%`;
 }
 
-function randomHex(bytes: number): string {
-  const buffer = crypto.getRandomValues(new Uint8Array(bytes));
-  return Array.from(buffer, (byte) => byte.toString(16).padStart(2, "0")).join("");
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/** The default source of an Event name's randomness. */
+function cryptoRandomBytes(length: number): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(length));
 }

@@ -237,3 +237,25 @@ Deno.test("recordTerminationEvent() says Evict for an eviction and for a dry run
     }
   });
 });
+
+Deno.test("recordTerminationEvent() names the Event with the randomness it is given", async () => {
+  await withStandin(async (api, kube) => {
+    const bytes = new Uint8Array([0xde, 0xad, 0xbe, 0xef, 0x00, 0x01, 0x02, 0x03]);
+    const deps = {
+      kube,
+      clock: new FakeClock(),
+      log: agentLogger("test"),
+      randomBytes: (length: number) => bytes.slice(0, length),
+    };
+    const decision = {
+      observation: observation(3000, 10_000, 0, "sustained"),
+      selection: { ranked: [victim], rejected: [] },
+      victim,
+      outcome: { kind: "deleted", code: 200 } as const,
+    };
+    const config = { ...DEFAULTS, nodeName: "node-a" };
+    assert.equal(await recordTerminationEvent(deps, config, "swap-io", decision), "sent");
+    const event = api.events[0]! as unknown as EventV1Body;
+    assert.equal(event.metadata.name, `${victim.pod!.name}.deadbeef00010203`);
+  });
+});
