@@ -2,14 +2,17 @@
  * `deno task demo`: the real agent loop against a synthetic node — a temp kubelet-shaped
  * cgroup tree, a scripted /proc/vmstat and an in-process Kubernetes API stand-in — with a
  * readable timeline. No root, no cluster, about 15 s.
+ *
+ * It lives outside src/ because it drives the agent with the test fakes (tests/fakes/): product
+ * code never imports test code.
  */
-import { createKubeClient } from "./act/kube_client.ts";
-import { Agent } from "./agent.ts";
-import { systemClock } from "./clock.ts";
-import { type Config, DEFAULTS } from "./config.ts";
-import { agentLogger, setupLogging } from "./observe/log.ts";
-import { denoHostFs } from "./sense/host_fs.ts";
-import { hostSensor } from "./sense/node_sensor.ts";
+import { createKubeClient } from "../src/act/kube_client.ts";
+import { Agent } from "../src/agent.ts";
+import { systemClock } from "../src/clock.ts";
+import { type Config, DEFAULTS } from "../src/config.ts";
+import { agentLogger, setupLogging } from "../src/observe/log.ts";
+import { denoHostFs } from "../src/sense/host_fs.ts";
+import { hostSensor } from "../src/sense/node_sensor.ts";
 import { makePod, standinConnection, startApiStandin } from "../tests/fakes/api_standin.ts";
 import { CgroupTree, fakeContainerId, fakePodUid } from "../tests/fakes/cgroup_tree.ts";
 import { writeProc } from "../tests/fakes/proc_tree.ts";
