@@ -12,7 +12,7 @@ import {
   type KubeClientOptions,
   type KubeConnection,
 } from "../src/act/kube_client.ts";
-import { fileTokenSource, staticTokenSource } from "../src/act/token_source.ts";
+import { denoConnectionDeps, fileTokenSource, staticTokenSource } from "../src/act/token_source.ts";
 import { Agent, type TickReport } from "../src/agent.ts";
 import type { Config } from "../src/config.ts";
 import { EXCLUDE_ANNOTATION } from "../src/decide/select.ts";
@@ -744,7 +744,9 @@ Deno.test("API 401: a rotated token is re-read and the request sent once more", 
     await using h = await setup({
       pods: [DB, WEB],
       standin: { token: "old-token" },
-      connection: () => ({ token: fileTokenSource(tokenPath, { maxAgeMs: HOUR_MS }) }),
+      connection: () => ({
+        token: fileTokenSource(tokenPath, { ...denoConnectionDeps, maxAgeMs: HOUR_MS }),
+      }),
     });
     // One call with the old token (as the startup readiness check makes), which is cached.
     await h.kube.listNodePods(NODE);

@@ -14,7 +14,7 @@
  */
 import { type KubeConnection, redactUrl, type TokenSource } from "./kube_client.ts";
 import { parseKubeconfigYaml } from "./kubeconfig_yaml.ts";
-import { fileTokenSource, staticTokenSource } from "./token_source.ts";
+import { type ConnectionDeps, fileTokenSource, staticTokenSource } from "./token_source.ts";
 
 /** A malformed or unsupported kubeconfig; the message names the file and the field. */
 export class KubeconfigError extends Error {
@@ -205,9 +205,10 @@ function parseJsonObject(text: string): unknown {
  */
 export async function loadKubeconfig(
   path: string,
-  readTextFile: (path: string) => Promise<string> = Deno.readTextFile,
+  deps: ConnectionDeps,
   options: KubeconfigOptions = {},
 ): Promise<KubeConnection> {
+  const { readTextFile } = deps;
   let text: string;
   try {
     text = await readTextFile(path);
@@ -246,7 +247,7 @@ export async function loadKubeconfig(
   let token: TokenSource | null = null;
   const tokenMaterial = selection.token;
   if (tokenMaterial !== null && "file" in tokenMaterial) {
-    token = fileTokenSource(tokenMaterial.file, { readTextFile });
+    token = fileTokenSource(tokenMaterial.file, deps);
     try {
       await token.get();
     } catch (error) {

@@ -6,7 +6,11 @@ import {
   type KubeClientOptions,
   type KubeConnection,
 } from "../../src/act/kube_client.ts";
-import { fileTokenSource, staticTokenSource } from "../../src/act/token_source.ts";
+import {
+  denoConnectionDeps,
+  fileTokenSource,
+  staticTokenSource,
+} from "../../src/act/token_source.ts";
 import {
   type ApiStandin,
   type ApiStandinOptions,
@@ -394,7 +398,7 @@ Deno.test("evictPod() re-reads the token on 401 and times out on a hanging serve
   try {
     const tokenPath = `${dir}/token`;
     await Deno.writeTextFile(tokenPath, "old-token\n");
-    const token = fileTokenSource(tokenPath, { maxAgeMs: 3_600_000 });
+    const token = fileTokenSource(tokenPath, { ...denoConnectionDeps, maxAgeMs: 3_600_000 });
     await withClient(
       { pods: pods(), token: "old-token" },
       async (api, client, calls) => {
@@ -430,7 +434,7 @@ Deno.test("a 401 re-reads the token file and retries once", async () => {
   try {
     const tokenPath = `${dir}/token`;
     await Deno.writeTextFile(tokenPath, "old-token\n");
-    const token = fileTokenSource(tokenPath, { maxAgeMs: 3_600_000 });
+    const token = fileTokenSource(tokenPath, { ...denoConnectionDeps, maxAgeMs: 3_600_000 });
     await withClient({ pods: pods(), token: "old-token" }, async (api, client, calls) => {
       assert.equal((await client.listNodePods(NODE)).length, 4);
       // The kubelet rotates the token: the server now wants the new one.
@@ -624,7 +628,7 @@ Deno.test("a token that cannot be read fails the call, not the process", async (
     assert.equal(result.kind, "failed");
     assert.equal(result.code, null);
     assert.equal(api.requests.length, 0);
-  }, { token: fileTokenSource("/nonexistent/token") });
+  }, { token: fileTokenSource("/nonexistent/token", denoConnectionDeps) });
 });
 
 Deno.test("close() is idempotent and later calls fail cleanly", async () => {
