@@ -9,7 +9,7 @@
 import { createKubeClient } from "../src/act/kube_client.ts";
 import { Agent } from "../src/agent.ts";
 import { systemClock } from "../src/clock.ts";
-import { type Config, DEFAULTS } from "../src/config.ts";
+import { API_TIMEOUT_MS, type Config, DEFAULTS } from "../src/config.ts";
 import { agentLogger, setupLogging } from "../src/observe/log.ts";
 import { denoHostFs } from "../src/sense/host_fs.ts";
 import { hostSensor } from "../src/sense/node_sensor.ts";
@@ -90,7 +90,10 @@ async function demo(): Promise<void> {
   let swapIoPages = 1_000_000;
   let ratePagesPerSecond = 40;
   await writeProc(procRoot, { swapInPages: swapIoPages / 2, swapOutPages: swapIoPages / 2 });
-  const kube = createKubeClient(standinConnection(api, "demo"), { allowInsecureHttp: true });
+  const kube = createKubeClient(standinConnection(api, "demo"), {
+    timeoutMs: API_TIMEOUT_MS,
+    allowInsecureHttp: true,
+  });
   const agent = new Agent(config, {
     sensor: hostSensor(denoHostFs, config.procRoot, config.cgroupRoot),
     clock: systemClock,

@@ -14,7 +14,7 @@ import {
 } from "../src/act/kube_client.ts";
 import { denoConnectionDeps, fileTokenSource, staticTokenSource } from "../src/act/token_source.ts";
 import { Agent, type TickReport } from "../src/agent.ts";
-import type { Config } from "../src/config.ts";
+import { API_TIMEOUT_MS, type Config } from "../src/config.ts";
 import { EXCLUDE_ANNOTATION } from "../src/decide/select.ts";
 import { AgentMetrics } from "../src/observe/agent_metrics.ts";
 import { denoHostFs } from "../src/sense/host_fs.ts";
@@ -527,7 +527,7 @@ Deno.test("a malformed pod file is logged for that pod and the others are still 
       clientCertPem: null,
       clientKeyPem: null,
       token: null,
-    }, { allowInsecureHttp: true });
+    }, { timeoutMs: API_TIMEOUT_MS, allowInsecureHttp: true });
     try {
       const clock = new FakeClock(0);
       const log = new RecordingLog();

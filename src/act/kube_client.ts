@@ -8,7 +8,6 @@
  * timeout in seconds. The API's types live in kube_api.ts and are re-exported here, so
  * callers import the client and its vocabulary from one place.
  */
-import { API_TIMEOUT_MS } from "../config.ts";
 import type { KubeApi, KubeConnection } from "./kube_api.ts";
 import { patchPodStatusWith } from "./disruption_target.ts";
 import { checkConnectivity, listNodePods } from "./pod_list.ts";
@@ -33,8 +32,8 @@ export { parseRetryAfter, redactUrl } from "./kube_transport.ts";
 
 /** Options of {@linkcode createKubeClient}. */
 export interface KubeClientOptions {
-  /** Per-request timeout, headers and body, ms. Default API_TIMEOUT_MS (10 s). */
-  readonly timeoutMs?: number;
+  /** Per-request timeout, headers and body, ms (main.ts: config.ts's API_TIMEOUT_MS). */
+  readonly timeoutMs: number;
   /** Called once per HTTP exchange with the verb and the status (null: no response). */
   readonly onRequest?: (verb: string, code: number | null) => void;
   /**
@@ -67,11 +66,11 @@ export type KubeClient = KubeApi & {
 /** Creates a client; throws KubeApiError (code null) for a bad server URL or bad PEM. */
 export function createKubeClient(
   connection: KubeConnection,
-  options: KubeClientOptions = {},
+  options: KubeClientOptions,
 ): KubeClient {
   const onSkippedItems = options.onSkippedItems ?? (() => {});
   const transport = createTransport(connection, {
-    timeoutMs: options.timeoutMs ?? API_TIMEOUT_MS,
+    timeoutMs: options.timeoutMs,
     maxResponseBytes: options.maxResponseBytes ?? MAX_RESPONSE_BYTES,
     allowInsecureHttp: options.allowInsecureHttp ?? false,
     onRequest: options.onRequest ?? (() => {}),

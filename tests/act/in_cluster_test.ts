@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { inClusterConnection, SERVICE_ACCOUNT_DIR } from "../../src/act/in_cluster.ts";
 import { createKubeClient } from "../../src/act/kube_client.ts";
+import { API_TIMEOUT_MS } from "../../src/config.ts";
 import { type ConnectionDeps, denoConnectionDeps } from "../../src/act/token_source.ts";
 import { makePod, startApiStandin } from "../fakes/api_standin.ts";
 
@@ -96,7 +97,7 @@ Deno.test("inClusterConnection() connects to an HTTPS API with the mounted CA an
       denoConnectionDeps,
       saDir,
     );
-    const client = createKubeClient(connection);
+    const client = createKubeClient(connection, { timeoutMs: API_TIMEOUT_MS });
     try {
       assert.deepEqual((await client.listNodePods("node-1")).map((p) => p.uid), ["u1"]);
     } finally {

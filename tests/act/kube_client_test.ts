@@ -6,6 +6,7 @@ import {
   type KubeClientOptions,
   type KubeConnection,
 } from "../../src/act/kube_client.ts";
+import { API_TIMEOUT_MS } from "../../src/config.ts";
 import {
   denoConnectionDeps,
   fileTokenSource,
@@ -50,7 +51,7 @@ async function withClient(
   standin: ApiStandinOptions,
   fn: (api: ApiStandin, client: KubeClient, calls: [string, number | null][]) => Promise<void>,
   connection: Partial<KubeConnection> | ((api: ApiStandin) => Partial<KubeConnection>) = {},
-  options: KubeClientOptions = {},
+  options: Partial<KubeClientOptions> = {},
 ): Promise<void> {
   const api = await startApiStandin(standin);
   const calls: [string, number | null][] = [];
@@ -66,7 +67,12 @@ async function withClient(
         token: standin.token === undefined ? null : staticTokenSource(standin.token),
         ...(typeof connection === "function" ? connection(api) : connection),
       },
-      { allowInsecureHttp: true, onRequest: (verb, code) => calls.push([verb, code]), ...options },
+      {
+        timeoutMs: API_TIMEOUT_MS,
+        allowInsecureHttp: true,
+        onRequest: (verb, code) => calls.push([verb, code]),
+        ...options,
+      },
     );
     await fn(api, client, calls);
   } finally {
@@ -568,7 +574,7 @@ Deno.test("mutual TLS: without a client certificate the handshake fails clearly"
     clientCertPem: null,
     clientKeyPem: null,
     token: null,
-  });
+  }, { timeoutMs: API_TIMEOUT_MS });
   try {
     await assert.rejects(
       client.listNodePods(NODE),
@@ -596,20 +602,39 @@ Deno.test("createKubeClient() rejects bad settings up front", () => {
     clientKeyPem: null,
     token: null,
   };
-  assert.throws(() => createKubeClient({ ...base, server: "ftp://127.0.0.1:6443" }), {
-    message: 'Cannot use API server "ftp://127.0.0.1:6443": the scheme must be https',
-  });
-  assert.throws(() => createKubeClient({ ...base, server: "127.0.0.1:6443" }), {
-    message: 'Cannot use API server "127.0.0.1:6443": not a URL (expected https://host:port)',
-  });
-  assert.throws(() => createKubeClient({ ...base, caPem: "garbage", caSource: '"/x/ca.crt"' }), {
-    message: 'Cannot use the CA from "/x/ca.crt": no PEM certificate found',
-  });
-  assert.throws(() => createKubeClient({ ...base, clientCertPem: "x" }), {
-    message: "Cannot use the client certificate: the key is missing",
-  });
   assert.throws(
-    () => createKubeClient({ ...base, clientCertPem: "garbage", clientKeyPem: "garbage" }),
+    () =>
+      createKubeClient({ ...base, server: "ftp://127.0.0.1:6443" }, { timeoutMs: API_TIMEOUT_MS }),
+    {
+      message: 'Cannot use API server "ftp://127.0.0.1:6443": the scheme must be https',
+    },
+  );
+  assert.throws(
+    () => createKubeClient({ ...base, server: "127.0.0.1:6443" }, { timeoutMs: API_TIMEOUT_MS }),
+    {
+      message: 'Cannot use API server "127.0.0.1:6443": not a URL (expected https://host:port)',
+    },
+  );
+  assert.throws(
+    () =>
+      createKubeClient({ ...base, caPem: "garbage", caSource: '"/x/ca.crt"' }, {
+        timeoutMs: API_TIMEOUT_MS,
+      }),
+    {
+      message: 'Cannot use the CA from "/x/ca.crt": no PEM certificate found',
+    },
+  );
+  assert.throws(
+    () => createKubeClient({ ...base, clientCertPem: "x" }, { timeoutMs: API_TIMEOUT_MS }),
+    {
+      message: "Cannot use the client certificate: the key is missing",
+    },
+  );
+  assert.throws(
+    () =>
+      createKubeClient({ ...base, clientCertPem: "garbage", clientKeyPem: "garbage" }, {
+        timeoutMs: API_TIMEOUT_MS,
+      }),
     { message: "Cannot use the client certificate: No certificates found in certificate data" },
   );
 });

@@ -6,6 +6,7 @@ import {
   selectFromKubeconfig,
 } from "../../src/act/kubeconfig.ts";
 import { createKubeClient, type KubeConnection } from "../../src/act/kube_client.ts";
+import { API_TIMEOUT_MS } from "../../src/config.ts";
 import { type ConnectionDeps, denoConnectionDeps } from "../../src/act/token_source.ts";
 import { makePod, startApiStandin, writeKubeconfig } from "../fakes/api_standin.ts";
 
@@ -401,7 +402,7 @@ async function withClient(
   connection: KubeConnection,
   fn: (client: ReturnType<typeof createKubeClient>) => Promise<void>,
 ) {
-  const client = createKubeClient(connection);
+  const client = createKubeClient(connection, { timeoutMs: API_TIMEOUT_MS });
   try {
     await fn(client);
   } finally {
