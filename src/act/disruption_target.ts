@@ -78,7 +78,7 @@ export function disruptionTargetPatch(
   };
 }
 
-/** One HTTP exchange of the client (kube_client.ts): status and parsed JSON body. */
+/** One HTTP exchange of the client (kube_transport.ts `Send`): status and parsed JSON body. */
 export type Exchange = (
   method: string,
   pathAndQuery: string,
