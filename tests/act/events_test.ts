@@ -9,7 +9,7 @@ import {
   truncateUtf8,
 } from "../../src/act/events.ts";
 import { createKubeClient, type KubeClient } from "../../src/act/kube_client.ts";
-import { DEFAULTS } from "../../src/config.ts";
+import { API_TIMEOUT_MS, DEFAULTS } from "../../src/config.ts";
 import { agentLogger } from "../../src/observe/log.ts";
 import {
   type ApiStandin,
@@ -59,7 +59,10 @@ async function withStandin(fn: (api: ApiStandin, kube: KubeClient) => Promise<vo
     token: "t",
     pods: [makePod({ name: "db-0", namespace: "shop", uid: VICTIM_UID, nodeName: "node-a" })],
   });
-  const kube = createKubeClient(standinConnection(api, "t"), { allowInsecureHttp: true });
+  const kube = createKubeClient(standinConnection(api, "t"), {
+    timeoutMs: API_TIMEOUT_MS,
+    allowInsecureHttp: true,
+  });
   try {
     await fn(api, kube);
   } finally {
