@@ -9,7 +9,7 @@ import { Agent } from "./agent.ts";
 import { type CliEnv, parseCli, VERSION } from "./cli.ts";
 import { systemClock } from "./clock.ts";
 import { API_TIMEOUT_MS, type Config } from "./config.ts";
-import { agentLogger, setupLogging } from "./observe/log.ts";
+import { agentLogger, type Logger, setupLogging } from "./observe/log.ts";
 import type { EndpointServer } from "./observe/http.ts";
 import { Observability } from "./observe/observability.ts";
 import { checkHost } from "./sense/host_check.ts";
@@ -60,7 +60,7 @@ function holdInspectorPort(): Deno.Listener | null {
  * SIGUSR1 and SIGHUP change nothing: both are logged and ignored (SIGHUP's default action
  * would end the agent without a word; there is no configuration to reload).
  */
-function ignoreSignals(log: ReturnType<typeof agentLogger>, inspectorHeld: boolean): () => void {
+function ignoreSignals(log: Logger, inspectorHeld: boolean): () => void {
   const onUsr1 = () =>
     log.warn(
       "SIGUSR1 received: ignored; the V8 inspector is never opened in production ({why})",
@@ -91,8 +91,16 @@ async function main(args: readonly string[]): Promise<number> {
     case "error":
       console.error(`kube-soomkiller: ${cli.message}`);
       return 2;
+    case "run":
+      return await runAgent(cli.config);
   }
-  const config = cli.config;
+}
+
+/**
+ * The agent's life: guard the process, check the host, connect, serve, loop until SIGTERM or
+ * SIGINT, stop within STOP_DEADLINE_MS. Exit code 1 when it cannot start.
+ */
+async function runAgent(config: Config): Promise<number> {
   // First, before Deno arms its SIGUSR1 inspector handler (500 ms after start).
   const inspectorPort = holdInspectorPort();
   await setupLogging(config.logFormat, config.logLevel);
@@ -110,6 +118,53 @@ async function main(args: readonly string[]): Promise<number> {
     log: agentLogger("observe"),
     version: VERSION,
   });
+  const api = await connectAgentClient(config, observability, log);
+  if (api === null) return 1;
+  const { connection, kube } = api;
+  const agent = new Agent(config, {
+    sensor: hostSensor(denoHostFs, config.procRoot, config.cgroupRoot),
+    clock: systemClock,
+    kube,
+    log,
+    onTick: observability.onTick,
+    onTickStart: observability.onTickStart,
+    random: Math.random,
+    randomBytes: (length) => crypto.getRandomValues(new Uint8Array(length)),
+  });
+
+  const stop = new AbortController();
+  // The HTTP endpoint (--metrics-addr) starts before the loop; an address in use stops the start.
+  const server = startEndpoint(observability, config, log, stop.signal);
+  if (server === undefined) return 1;
+  const onSignal = () => stop.abort();
+  for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(signal, onSignal);
+
+  logStarted(log, config, host.swapTotalBytes, connection.server);
+  const running = agent.run(stop.signal);
+  // Readiness: one cheap authenticated call at startup, retried with backoff until it works.
+  observability.checkApi(
+    () => kube.checkConnectivity(env.get("POD_NAMESPACE") || "default"),
+    stop.signal,
+  );
+  await new Promise<void>((resolve) => stop.signal.addEventListener("abort", () => resolve()));
+  // A tick in flight may wait on the API: give it a moment, never more than the deadline.
+  await Promise.race([
+    Promise.all([running, server?.finished]),
+    systemClock.sleep(STOP_DEADLINE_MS),
+  ]);
+  log.info("Stopped by signal");
+  kube.close();
+  restoreSignals();
+  inspectorPort?.close();
+  return 0;
+}
+
+/** The connection (in-cluster or --kubeconfig) and its client; null (logged) when it fails. */
+async function connectAgentClient(
+  config: Config,
+  observability: Observability,
+  log: Logger,
+): Promise<{ connection: KubeConnection; kube: KubeClient } | null> {
   let connection: KubeConnection;
   let kube: KubeClient;
   try {
@@ -130,7 +185,7 @@ async function main(args: readonly string[]): Promise<number> {
     log.error("Cannot set up the Kubernetes client: {error}", {
       error: error instanceof Error ? error.message : String(error),
     });
-    return 1;
+    return null;
   }
   if (connection.server.startsWith("http:")) {
     log.warn(
@@ -139,32 +194,32 @@ async function main(args: readonly string[]): Promise<number> {
       { api: connection.server },
     );
   }
-  const agent = new Agent(config, {
-    sensor: hostSensor(denoHostFs, config.procRoot, config.cgroupRoot),
-    clock: systemClock,
-    kube,
-    log,
-    onTick: observability.onTick,
-    onTickStart: observability.onTickStart,
-    random: Math.random,
-    randomBytes: (length) => crypto.getRandomValues(new Uint8Array(length)),
-  });
+  return { connection, kube };
+}
 
-  const stop = new AbortController();
-  // The HTTP endpoint (--metrics-addr) starts before the loop; an address in use stops the start.
-  let server: EndpointServer | null;
+/**
+ * The metrics and health endpoint: null when --metrics-addr is off, undefined (logged) when
+ * the address cannot be served.
+ */
+function startEndpoint(
+  observability: Observability,
+  config: Config,
+  log: Logger,
+  signal: AbortSignal,
+): EndpointServer | null | undefined {
   try {
-    server = observability.serve(stop.signal);
+    return observability.serve(signal);
   } catch (error) {
     log.error("Cannot serve --metrics-addr {address}: {error}", {
       address: config.metricsAddr,
       error: error instanceof Error ? error.message : String(error),
     });
-    return 1;
+    return undefined;
   }
-  const onSignal = () => stop.abort();
-  for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(signal, onSignal);
+}
 
+/** The start line: what the agent watches, its thresholds and whether it is armed. */
+function logStarted(log: Logger, config: Config, swapTotalBytes: number, api: string): void {
   log.info(
     "kube-soomkiller {version} watching node {nodeName}: swap I/O threshold " +
       "{swapIoThresholdPagesPerSecond} pages/s for {sustainedSeconds} s, psi threshold " +
@@ -184,27 +239,10 @@ async function main(args: readonly string[]): Promise<number> {
         : {}),
       ownPod: config.ownPod.uid ??
         (config.ownPod.name ? `${config.ownPod.namespace}/${config.ownPod.name}` : null),
-      swapTotalBytes: host.swapTotalBytes,
-      api: connection.server,
+      swapTotalBytes,
+      api,
     },
   );
-  const running = agent.run(stop.signal);
-  // Readiness: one cheap authenticated call at startup, retried with backoff until it works.
-  observability.checkApi(
-    () => kube.checkConnectivity(env.get("POD_NAMESPACE") || "default"),
-    stop.signal,
-  );
-  await new Promise<void>((resolve) => stop.signal.addEventListener("abort", () => resolve()));
-  // A tick in flight may wait on the API: give it a moment, never more than the deadline.
-  await Promise.race([
-    Promise.all([running, server?.finished]),
-    systemClock.sleep(STOP_DEADLINE_MS),
-  ]);
-  log.info("Stopped by signal");
-  kube.close();
-  restoreSignals();
-  inspectorPort?.close();
-  return 0;
 }
 
 /** `record` (sample the node into a trace) and `replay` (run the decisions over one). */

@@ -137,14 +137,9 @@ export function serveEndpoint(
         await new Promise((resolve) => setTimeout(resolve, 100));
         continue;
       }
-      if (open.size >= limits.maxConnections) {
-        const idle = [...open].find(([, state]) => !state.headDone)?.[0];
-        if (idle === undefined) {
-          closeQuietly(conn);
-          continue;
-        }
-        closeQuietly(idle);
-        open.delete(idle);
+      if (!makeRoom(open, limits.maxConnections)) {
+        closeQuietly(conn);
+        continue;
       }
       const state = { headDone: false };
       open.set(conn, state);
@@ -163,6 +158,20 @@ export function serveEndpoint(
     finished: acceptLoop(),
     connections: () => open.size,
   };
+}
+
+/**
+ * At the connection cap, closes the oldest connection still sending its request head, so a
+ * scraper gets through while slow clients hold the slots. False when every open connection
+ * is past its head (then the new one is refused).
+ */
+function makeRoom(open: Map<Deno.Conn, { headDone: boolean }>, maxConnections: number): boolean {
+  if (open.size < maxConnections) return true;
+  const idle = [...open].find(([, state]) => !state.headDone)?.[0];
+  if (idle === undefined) return false;
+  closeQuietly(idle);
+  open.delete(idle);
+  return true;
 }
 
 /** Reads one request, answers it, and leaves the connection to be closed. */

@@ -154,10 +154,25 @@ function podLabel(result: ReplayResult, uid: string, sample?: ReplaySample): str
   return `pod ${uid.slice(0, 8)}${qos ? ` (${qos})` : ""}`;
 }
 
-/** The panels of one replay, top to bottom. */
-function panels(result: ReplayResult, config: Config): Panel[] {
+/** What every panel reads: the samples, the containers in order of appearance, their names. */
+interface ReplayView {
+  readonly result: ReplayResult;
+  readonly samples: readonly ReplaySample[];
+  /** `<pod uid>/<container id>`, in the order they first appear. */
+  readonly containerKeys: readonly string[];
+  readonly podUids: readonly string[];
+  readonly color: (i: number) => string;
+  readonly containerLabel: (key: string) => string;
+  /** A container's swap or swap.max at one sample, MiB; null when absent or unlimited. */
+  readonly containerValue: (sample: ReplaySample, key: string, field: "swap" | "max") =>
+    | number
+    | null;
+  /** A dashed horizontal line across the whole trace. */
+  readonly threshold: (value: number, label: string) => Line;
+}
+
+function replayView(result: ReplayResult): ReplayView {
   const samples = result.samples;
-  const color = (i: number) => COLORS[i % COLORS.length]!;
   const firstSeen = new Map<string, ReplaySample>();
   const containerKeys: string[] = [];
   for (const sample of samples) {
@@ -171,27 +186,55 @@ function panels(result: ReplayResult, config: Config): Panel[] {
       }
     }
   }
-  const containerLabel = (key: string) => {
-    const [uid, id] = key.split("/") as [string, string];
-    return `${podLabel(result, uid, firstSeen.get(key))} ${id.slice(0, 6)}`;
+  return {
+    result,
+    samples,
+    containerKeys,
+    podUids: [...new Set(samples.flatMap((s) => s.pods.map((p) => p.uid)))],
+    color: (i) => COLORS[i % COLORS.length]!,
+    containerLabel: (key) => {
+      const [uid, id] = key.split("/") as [string, string];
+      return `${podLabel(result, uid, firstSeen.get(key))} ${id.slice(0, 6)}`;
+    },
+    containerValue: (sample, key, field) => {
+      const [uid, id] = key.split("/");
+      const c = sample.pods.find((p) => p.uid === uid)?.containers.find((c) => c.id === id);
+      if (c === undefined) return null;
+      if (field === "swap") return c.swapCurrentBytes / MiB;
+      return c.swapMaxBytes === null ? null : c.swapMaxBytes / MiB;
+    },
+    threshold: (value, label) => ({
+      label,
+      color: "#555",
+      dashed: true,
+      kind: "threshold",
+      points: [[0, value], [result.durationMs, value]],
+    }),
   };
-  const containerValue = (sample: ReplaySample, key: string, field: "swap" | "max") => {
-    const [uid, id] = key.split("/");
-    const c = sample.pods.find((p) => p.uid === uid)?.containers.find((c) => c.id === id);
-    if (c === undefined) return null;
-    if (field === "swap") return c.swapCurrentBytes / MiB;
-    return c.swapMaxBytes === null ? null : c.swapMaxBytes / MiB;
-  };
+}
 
+/** The panels of one replay, top to bottom. */
+function panels(result: ReplayResult, config: Config): Panel[] {
+  const view = replayView(result);
+  return [
+    swapPanel(view),
+    timeLeftPanel(view, config),
+    swapIoPanel(view, config),
+    psiPanel(view, config),
+    swapFreePanel(view, config),
+  ];
+}
+
+/** Swap per container, its swap.max, the plateau estimate, and the estimator's projection. */
+function swapPanel(view: ReplayView): Panel {
+  const { result, samples, color, containerLabel, containerValue } = view;
   // The estimator: its latest projection before the first action (or at the end).
-  const estimates = samples.flatMap(estimatorPoints);
   const cutoff = result.actions[0]?.tMs ?? Infinity;
   const projections = new Map<string, EstimatorPoint>();
-  for (const e of estimates) {
+  for (const e of samples.flatMap(estimatorPoints)) {
     if (e.tMs <= cutoff && e.secondsLeft !== null) projections.set(e.key, e);
   }
-
-  const swapLines: Line[] = containerKeys.flatMap((key, i) => [
+  const lines: Line[] = view.containerKeys.flatMap((key, i) => [
     {
       label: `${containerLabel(key)} swap`,
       color: color(i),
@@ -215,107 +258,118 @@ function panels(result: ReplayResult, config: Config): Panel[] {
       }),
     },
   ]);
-  const podUids = [...new Set(samples.flatMap((s) => s.pods.map((p) => p.uid)))];
-  const threshold = (value: number, label: string): Line => ({
-    label,
-    color: "#555",
-    dashed: true,
-    kind: "threshold",
-    points: [[0, value], [result.durationMs, value]],
-  });
-  const swapTotalMiB = Math.max(0, ...samples.map((s) => s.swapTotalBytes)) / MiB;
-  const marginSeconds = config.headroomMarginMs / 1000;
+  return {
+    title: "Swap per container, its limit, and the estimator's projection (dotted)",
+    yLabel: "swap (MiB)",
+    lines,
+    extra: (x, y) =>
+      [...projections.values()].map((e) => projectionSvg(e, result.durationMs, x, y)).join(""),
+  };
+}
 
-  return [
-    {
-      title: "Swap per container, its limit, and the estimator's projection (dotted)",
-      yLabel: "swap (MiB)",
-      lines: swapLines,
-      extra: (x, y) =>
-        [...projections.values()].map((e) => {
-          const endMs = e.tMs + e.secondsLeft! * 1000;
-          // Past the end of the trace: drawn to the right edge, at the same slope.
-          const shownMs = Math.min(endMs, result.durationMs);
-          const share = endMs > e.tMs ? (shownMs - e.tMs) / (endMs - e.tMs) : 1;
-          const shownMiB = (e.swapBytes + (e.limitBytes - e.swapBytes) * share) / MiB;
-          const end = endMs <= result.durationMs
-            ? `<circle cx="${x(endMs)}" cy="${y(e.limitBytes / MiB)}" r="4" fill="none" ` +
-              `stroke="#000"/>`
-            : "";
-          return `<g class="projection" data-key="${escapeHtml(e.key)}">` +
-            `<line x1="${x(e.tMs)}" y1="${y(e.swapBytes / MiB)}" x2="${x(shownMs)}" ` +
-            `y2="${y(shownMiB)}" stroke="#000" stroke-width="2" stroke-dasharray="2 3"/>${end}` +
-            `<text class="note" x="${x(e.tMs) + 4}" y="${y(e.swapBytes / MiB) - 6}">` +
-            `estimate at +${(e.tMs / 1000).toFixed(1)} s: ${e.secondsLeft!.toFixed(1)} s left, ` +
-            `limit at +${(endMs / 1000).toFixed(1)} s</text></g>`;
-        }).join(""),
-    },
-    {
-      title:
-        `Estimator's time left per container (capped at ${TIME_LEFT_CAP_SECONDS} s) vs grace + --headroom-margin`,
-      yLabel: "time left (s)",
-      yMax: TIME_LEFT_CAP_SECONDS,
-      lines: [
-        ...containerKeys.map((key, i) => ({
-          label: containerLabel(key),
-          color: color(i),
-          points: samples.map((s) => {
-            const e = estimatorPoints(s).find((p) => p.key === key);
-            return [s.tMs, e?.secondsLeft ?? null] as const;
-          }),
-        })),
-        ...podUids.map((uid) =>
-          threshold(
-            (result.podGraceSeconds.get(uid) ?? DEFAULT_GRACE_SECONDS) + marginSeconds,
-            `grace + margin ${podLabel(result, uid)}`,
-          )
+/** One projection: a dotted line to the limit (or the right edge), its end and its note. */
+function projectionSvg(
+  e: EstimatorPoint,
+  durationMs: number,
+  x: (tMs: number) => number,
+  y: (v: number) => number,
+): string {
+  const endMs = e.tMs + e.secondsLeft! * 1000;
+  // Past the end of the trace: drawn to the right edge, at the same slope.
+  const shownMs = Math.min(endMs, durationMs);
+  const share = endMs > e.tMs ? (shownMs - e.tMs) / (endMs - e.tMs) : 1;
+  const shownMiB = (e.swapBytes + (e.limitBytes - e.swapBytes) * share) / MiB;
+  const end = endMs <= durationMs
+    ? `<circle cx="${x(endMs)}" cy="${y(e.limitBytes / MiB)}" r="4" fill="none" ` +
+      `stroke="#000"/>`
+    : "";
+  return `<g class="projection" data-key="${escapeHtml(e.key)}">` +
+    `<line x1="${x(e.tMs)}" y1="${y(e.swapBytes / MiB)}" x2="${x(shownMs)}" ` +
+    `y2="${y(shownMiB)}" stroke="#000" stroke-width="2" stroke-dasharray="2 3"/>${end}` +
+    `<text class="note" x="${x(e.tMs) + 4}" y="${y(e.swapBytes / MiB) - 6}">` +
+    `estimate at +${(e.tMs / 1000).toFixed(1)} s: ${e.secondsLeft!.toFixed(1)} s left, ` +
+    `limit at +${(endMs / 1000).toFixed(1)} s</text></g>`;
+}
+
+/** The estimator's time left per container against each pod's grace + --headroom-margin. */
+function timeLeftPanel(view: ReplayView, config: Config): Panel {
+  const { result, samples, color } = view;
+  const marginSeconds = config.headroomMarginMs / 1000;
+  return {
+    title:
+      `Estimator's time left per container (capped at ${TIME_LEFT_CAP_SECONDS} s) vs grace + --headroom-margin`,
+    yLabel: "time left (s)",
+    yMax: TIME_LEFT_CAP_SECONDS,
+    lines: [
+      ...view.containerKeys.map((key, i) => ({
+        label: view.containerLabel(key),
+        color: color(i),
+        points: samples.map((s) => {
+          const e = estimatorPoints(s).find((p) => p.key === key);
+          return [s.tMs, e?.secondsLeft ?? null] as const;
+        }),
+      })),
+      ...view.podUids.map((uid) =>
+        view.threshold(
+          (result.podGraceSeconds.get(uid) ?? DEFAULT_GRACE_SECONDS) + marginSeconds,
+          `grace + margin ${podLabel(result, uid)}`,
+        )
+      ),
+    ],
+  };
+}
+
+function swapIoPanel(view: ReplayView, config: Config): Panel {
+  return {
+    title: "Node swap I/O vs --swap-io-threshold",
+    yLabel: "swap I/O (pages/s)",
+    lines: [
+      {
+        label: "pswpin + pswpout",
+        color: view.color(0),
+        points: view.samples.map((s) => [s.tMs, s.swapIoPagesPerSecond] as const),
+      },
+      view.threshold(config.swapIoThresholdPagesPerSecond, "--swap-io-threshold"),
+    ],
+  };
+}
+
+function psiPanel(view: ReplayView, config: Config): Panel {
+  return {
+    title: "Pod memory.pressure full avg10 vs --psi-threshold",
+    yLabel: "PSI full avg10 (%)",
+    yMax: 100,
+    lines: [
+      ...view.podUids.map((uid, i) => ({
+        label: podLabel(view.result, uid),
+        color: view.color(i),
+        points: view.samples.map((s) =>
+          [s.tMs, s.pods.find((p) => p.uid === uid)?.fullAvg10Percent ?? null] as const
         ),
-      ],
-    },
-    {
-      title: "Node swap I/O vs --swap-io-threshold",
-      yLabel: "swap I/O (pages/s)",
-      lines: [
-        {
-          label: "pswpin + pswpout",
-          color: color(0),
-          points: samples.map((s) => [s.tMs, s.swapIoPagesPerSecond] as const),
-        },
-        threshold(config.swapIoThresholdPagesPerSecond, "--swap-io-threshold"),
-      ],
-    },
-    {
-      title: "Pod memory.pressure full avg10 vs --psi-threshold",
-      yLabel: "PSI full avg10 (%)",
-      yMax: 100,
-      lines: [
-        ...podUids.map((uid, i) => ({
-          label: podLabel(result, uid),
-          color: color(i),
-          points: samples.map((s) =>
-            [s.tMs, s.pods.find((p) => p.uid === uid)?.fullAvg10Percent ?? null] as const
-          ),
-        })),
-        threshold(config.psiThresholdPercent, "--psi-threshold"),
-      ],
-    },
-    {
-      title: "Node SwapFree vs --node-swap-free-percent of SwapTotal",
-      yLabel: "SwapFree (MiB)",
-      yMax: Math.max(1, swapTotalMiB) * 1.05,
-      lines: [
-        {
-          label: "SwapFree",
-          color: color(2),
-          points: samples.map((s) => [s.tMs, s.swapFreeBytes / MiB] as const),
-        },
-        threshold(
-          (config.nodeSwapFreePercent / 100) * swapTotalMiB,
-          "--node-swap-free-percent",
-        ),
-      ],
-    },
-  ];
+      })),
+      view.threshold(config.psiThresholdPercent, "--psi-threshold"),
+    ],
+  };
+}
+
+function swapFreePanel(view: ReplayView, config: Config): Panel {
+  const swapTotalMiB = Math.max(0, ...view.samples.map((s) => s.swapTotalBytes)) / MiB;
+  return {
+    title: "Node SwapFree vs --node-swap-free-percent of SwapTotal",
+    yLabel: "SwapFree (MiB)",
+    yMax: Math.max(1, swapTotalMiB) * 1.05,
+    lines: [
+      {
+        label: "SwapFree",
+        color: view.color(2),
+        points: view.samples.map((s) => [s.tMs, s.swapFreeBytes / MiB] as const),
+      },
+      view.threshold(
+        (config.nodeSwapFreePercent / 100) * swapTotalMiB,
+        "--node-swap-free-percent",
+      ),
+    ],
+  };
 }
 
 /** One replay as a `<section>`: heading, the figure, the text report. */
@@ -325,6 +379,26 @@ export function renderReplaySection(
   config: Config,
   title: string,
 ): string {
+  const flags = `--swap-io-threshold=${config.swapIoThresholdPagesPerSecond} ` +
+    `--psi-threshold=${config.psiThresholdPercent} --headroom-trigger=${config.headroomTrigger} ` +
+    `--headroom-margin=${config.headroomMarginMs / 1000}s ` +
+    `--node-swap-free-percent=${config.nodeSwapFreePercent} ` +
+    `--cooldown-period=${config.cooldownPeriodMs / 1000}s`;
+  return [
+    `<section class="replay">`,
+    `<h1>${escapeHtml(title)}</h1>`,
+    `<p class="meta">node ${escapeHtml(header.nodeName)}, started ${
+      escapeHtml(header.startedAt)
+    }, poll ${header.pollIntervalMs} ms${header.note ? `: ${escapeHtml(header.note)}` : ""}</p>`,
+    `<p class="meta">flags: <code>${escapeHtml(flags)}</code></p>`,
+    replayFigure(result, config),
+    `<pre class="report">${escapeHtml(formatReplay(result))}</pre>`,
+    `</section>`,
+  ].join("\n");
+}
+
+/** The SVG: the panels stacked on one time axis, with a marker per action and OOM kill. */
+function replayFigure(result: ReplayResult, config: Config): string {
   const all = panels(result, config);
   const height = MARKER_BAND + all.length * (PANEL_HEIGHT + PANEL_GAP) + 30;
   const plotBottom = MARKER_BAND + all.length * (PANEL_HEIGHT + PANEL_GAP) - PANEL_GAP;
@@ -336,22 +410,38 @@ export function renderReplaySection(
   all.forEach((panel, i) => {
     svg.push(drawPanel(panel, MARKER_BAND + i * (PANEL_HEIGHT + PANEL_GAP), durationMs));
   });
-  // The shared time axis, under the last panel.
+  svg.push(...timeAxis(durationMs, plotBottom, x));
+  svg.push(...eventMarkers(result, plotBottom, x));
+  svg.push("</svg>");
+  return svg.join("\n");
+}
+
+/** The shared time axis, under the last panel. */
+function timeAxis(durationMs: number, plotBottom: number, x: (tMs: number) => number): string[] {
+  const out: string[] = [];
   const step = niceStep(durationMs / 1000, 10);
   for (let s = 0; s <= durationMs / 1000 + 1e-9; s += step) {
-    svg.push(
+    out.push(
       `<line class="grid x" x1="${x(s * 1000)}" x2="${
         x(s * 1000)
       }" y1="${MARKER_BAND}" y2="${plotBottom}"/>`,
       `<text class="tick x" x="${x(s * 1000)}" y="${plotBottom + 16}">${fmt(s)}</text>`,
     );
   }
-  svg.push(
+  out.push(
     `<text class="axis-label x" x="${LEFT + PLOT_WIDTH / 2}" y="${
       plotBottom + 36
     }">time since the start of the trace (s)</text>`,
   );
-  // One marker per action and per recorded kernel OOM kill, across every panel.
+  return out;
+}
+
+/** One marker per action and per recorded kernel OOM kill, across every panel. */
+function eventMarkers(
+  result: ReplayResult,
+  plotBottom: number,
+  x: (tMs: number) => number,
+): string[] {
   const events = [
     ...result.actions.map((a) => ({
       tMs: a.tMs,
@@ -367,37 +457,18 @@ export function renderReplaySection(
         `(oom_kill +${k.newKills})`,
     })),
   ].sort((a, b) => a.tMs - b.tMs);
-  events.forEach((event, i) => {
+  return events.map((event, i) => {
     const ex = x(event.tMs);
     const labelY = 14 + (i % 3) * 16;
     const anchor = ex > LEFT + PLOT_WIDTH * 0.7 ? "end" : "start";
-    svg.push(
-      `<g class="marker ${event.kind}" data-t-ms="${event.tMs}"><title>${
-        escapeHtml(event.title)
-      }</title>` +
-        `<line x1="${ex}" x2="${ex}" y1="${labelY + 4}" y2="${plotBottom}"/>` +
-        `<text x="${ex + (anchor === "start" ? 4 : -4)}" y="${labelY}" text-anchor="${anchor}">${
-          escapeHtml(`+${(event.tMs / 1000).toFixed(1)} s ${event.label}`)
-        }</text></g>`,
-    );
+    return `<g class="marker ${event.kind}" data-t-ms="${event.tMs}"><title>${
+      escapeHtml(event.title)
+    }</title>` +
+      `<line x1="${ex}" x2="${ex}" y1="${labelY + 4}" y2="${plotBottom}"/>` +
+      `<text x="${ex + (anchor === "start" ? 4 : -4)}" y="${labelY}" text-anchor="${anchor}">${
+        escapeHtml(`+${(event.tMs / 1000).toFixed(1)} s ${event.label}`)
+      }</text></g>`;
   });
-  svg.push("</svg>");
-  const flags = `--swap-io-threshold=${config.swapIoThresholdPagesPerSecond} ` +
-    `--psi-threshold=${config.psiThresholdPercent} --headroom-trigger=${config.headroomTrigger} ` +
-    `--headroom-margin=${config.headroomMarginMs / 1000}s ` +
-    `--node-swap-free-percent=${config.nodeSwapFreePercent} ` +
-    `--cooldown-period=${config.cooldownPeriodMs / 1000}s`;
-  return [
-    `<section class="replay">`,
-    `<h1>${escapeHtml(title)}</h1>`,
-    `<p class="meta">node ${escapeHtml(header.nodeName)}, started ${
-      escapeHtml(header.startedAt)
-    }, poll ${header.pollIntervalMs} ms${header.note ? `: ${escapeHtml(header.note)}` : ""}</p>`,
-    `<p class="meta">flags: <code>${escapeHtml(flags)}</code></p>`,
-    svg.join("\n"),
-    `<pre class="report">${escapeHtml(formatReplay(result))}</pre>`,
-    `</section>`,
-  ].join("\n");
 }
 
 const STYLE = `

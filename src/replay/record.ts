@@ -49,8 +49,7 @@ export async function record(
     ...(options.note ? { note: options.note } : {}),
   });
 
-  const named = new Set<string>();
-  let lastListMs = -Infinity;
+  const names = new PodNamer(kube, options.nodeName, emit, deps.warn);
   let ticks = 0;
   while (!signal.aborted) {
     const tickStartMs = clock.monotonicMs();
@@ -64,20 +63,7 @@ export async function record(
       const tMs = Math.round(clock.monotonicMs() - startMs);
       // Pods without swap cannot be chosen; keep those with kernel kills for the count.
       const pods = scan.pods.filter((pod) => pod.swapCurrentBytes > 0 || pod.oomKillCount > 0);
-      const unnamed = pods.some((pod) => !named.has(pod.uid));
-      if (kube && unnamed && tickStartMs - lastListMs >= LIST_MIN_INTERVAL_MS) {
-        lastListMs = tickStartMs;
-        try {
-          const metas: PodMeta[] = await kube.listNodePods(options.nodeName);
-          for (const meta of metas) {
-            named.add(meta.uid);
-            if (meta.mirrorOfUid) named.add(meta.mirrorOfUid);
-          }
-          await emit({ kind: "pods", tMs, pods: metas });
-        } catch (error) {
-          deps.warn(`Cannot list pods for names: ${(error as Error).message}`);
-        }
-      }
+      await names.nameNew(pods, tMs, tickStartMs);
       await emit({
         kind: "tick",
         tMs,
@@ -96,4 +82,36 @@ export async function record(
     await clock.sleep(Math.max(0, options.pollIntervalMs - elapsedMs), signal);
   }
   return ticks;
+}
+
+/**
+ * Names for the trace: a `pods` line from a LIST when a pod without a name appears, at most
+ * once per LIST_MIN_INTERVAL_MS; nothing without an API.
+ */
+class PodNamer {
+  readonly #named = new Set<string>();
+  #lastListMs = -Infinity;
+
+  constructor(
+    private readonly kube: RecordDeps["kube"],
+    private readonly nodeName: string,
+    private readonly emit: (line: TraceLine) => Promise<void>,
+    private readonly warn: (message: string) => void,
+  ) {}
+
+  async nameNew(pods: readonly { uid: string }[], tMs: number, nowMs: number): Promise<void> {
+    const unnamed = pods.some((pod) => !this.#named.has(pod.uid));
+    if (!this.kube || !unnamed || nowMs - this.#lastListMs < LIST_MIN_INTERVAL_MS) return;
+    this.#lastListMs = nowMs;
+    try {
+      const metas: PodMeta[] = await this.kube.listNodePods(this.nodeName);
+      for (const meta of metas) {
+        this.#named.add(meta.uid);
+        if (meta.mirrorOfUid) this.#named.add(meta.mirrorOfUid);
+      }
+      await this.emit({ kind: "pods", tMs, pods: metas });
+    } catch (error) {
+      this.warn(`Cannot list pods for names: ${(error as Error).message}`);
+    }
+  }
 }
