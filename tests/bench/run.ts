@@ -301,6 +301,7 @@ export function footprintRows(report: FootprintReport): Row[] {
       result: verdict(big.lists > 0 && big.hwmKiB <= 0.75 * DAEMONSET_LIMIT_KIB),
       raw: { ...big },
     });
+    rows.push(plain("  LIST requests until the first decision (pages of 500)", String(big.lists)));
   }
   return rows;
 }
