@@ -10,7 +10,7 @@
  *   parsing a line, `Deno.serve` on a free port, one HTTPS GET through
  *   `Deno.createHttpClient({ caCerts })` (the TLS client), and TLS with `Deno.serve`
  *   (what the agent cannot do without). The delta is what that thing costs by itself.
- * - **The agent**: `src/main.ts` as the bench runs it (production V8 flags, 250 pods, own
+ * - **The agent**: `src/main.ts` as the bench runs it (production deno run flags, 250 pods, own
  *   API stand-in), in-cluster and `--kubeconfig`, without the metrics endpoint, and, with
  *   `--ref=<git revision>`, the same two modes of that revision (before/after).
  *
@@ -20,7 +20,7 @@
  * Flags: `--rounds=N` [5], `--settle=S` [20], `--ref=REV`, `--heap`, `--heap-only`, `--json=FILE`,
  * `--main=FILE` (one more kubeconfig agent from another entry point, e.g. a bundle),
  * `--variant="DENO RUN FLAGS"` (repeatable: both modes once more with these flags instead of
- * the production V8 flags, e.g. `--variant="--v8-flags=--lite-mode --no-code-cache"`).
+ * the production flags, e.g. `--variant="--v8-flags=--lite-mode"`).
  */
 import { startApiStandin } from "../fakes/api_standin.ts";
 import {
@@ -29,6 +29,7 @@ import {
   inClusterUnavailable,
   type LiveAgent,
   metricsFlagFor,
+  productionRunFlags,
   readProcSample,
   sleep,
   spawnAgent,
@@ -211,14 +212,6 @@ async function spawnProbeScript(script: string): Promise<Deno.ChildProcess> {
   return child;
 }
 
-/** The `--v8-flags=…` of deno.json's start task. */
-async function productionV8Flags(): Promise<string[]> {
-  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)) as {
-    tasks: Record<string, string>;
-  };
-  return config.tasks.start?.match(/--v8-flags=\S+/g) ?? [];
-}
-
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted.length === 0 ? NaN : sorted[Math.floor(sorted.length / 2)]!;
@@ -372,7 +365,7 @@ async function heapSnapshot(
       )
         .join(", ");
     return [
-      `Deno.memoryUsage() after a full GC (both with ${denoFlags.join(" ") || "no V8 flags"}): ` +
+      `Deno.memoryUsage() after a full GC (both with ${denoFlags.join(" ") || "no flags"}): ` +
       `idle agent ${usage(a.memory)}; floor ${usage(f.memory)}`,
       "",
       ...summarizeSnapshots(a.snapshot, f.snapshot),
@@ -495,7 +488,7 @@ async function main(args: readonly string[]): Promise<number> {
     a.slice("--variant=".length)
   );
   const jsonPath = flag("json") ?? null;
-  const denoFlags = await productionV8Flags();
+  const denoFlags = await productionRunFlags();
   const unavailable = await inClusterUnavailable();
   const checkout = ref === null ? null : await exportRevision(ref);
   const node = await buildSyntheticNode({ pods: 250, tempDir: Deno.env.get("TMPDIR") ?? "/tmp" });
@@ -521,9 +514,7 @@ async function main(args: readonly string[]): Promise<number> {
     const mib = (kib: number) => (kib / 1024).toFixed(1);
     const lines = heapOnly ? [] : [
       `A/B: median of ${rounds} rounds, sampled ${settle} s after start (agents: after their ` +
-      `start line); Deno ${Deno.version.deno}; agents with ${
-        denoFlags.join(" ") || "no V8 flags"
-      }` +
+      `start line); Deno ${Deno.version.deno}; agents with ${denoFlags.join(" ") || "no flags"}` +
       (unavailable === null ? "" : `; in-cluster skipped: ${unavailable}`),
       "",
       "| probe | RSS MiB | Δ vs floor MiB | × floor | anon MiB | file MiB | RSS min–max MiB |",
