@@ -44,7 +44,13 @@ const MAIN = `${ROOT}src/main.ts`;
 
 /** One probe: a script on the floor, or an agent variant. */
 type Probe =
-  | { readonly kind: "script"; readonly label: string; readonly script: (ctx: Context) => string }
+  | {
+    readonly kind: "script";
+    readonly label: string;
+    readonly script: (ctx: Context) => string;
+    /** Run with the agent's `deno run` flags (the floor and the others: none). */
+    readonly agentFlags?: boolean;
+  }
   | {
     readonly kind: "agent";
     readonly label: string;
@@ -61,6 +67,8 @@ type Probe =
 interface Context {
   readonly tlsUrl: string;
   readonly caPem: string;
+  /** The same over plain HTTP. */
+  readonly httpUrl: string;
 }
 
 /** The same figure over the rounds. */
@@ -127,6 +135,22 @@ const SCRIPTS: Probe[] = [
   },
   {
     kind: "script",
+    label: "+ fetch over plain HTTP (no TLS)",
+    script: (ctx) =>
+      `await (await fetch(${JSON.stringify(ctx.httpUrl)})).arrayBuffer();\n${FLOOR_SCRIPT}`,
+  },
+  {
+    kind: "script",
+    label: "+ TLS by hand: Deno.connectTls, one GET, no fetch",
+    script: (ctx) => connectTlsScript(ctx) + FLOOR_SCRIPT,
+  },
+  {
+    kind: "script",
+    label: "+ the tick's synchronous reads (3 files and a directory a second)",
+    script: () => SYNC_READS,
+  },
+  {
+    kind: "script",
     label: "+ the agent's modules, imported and not run",
     script: () => `${IMPORT_AGENT}\n${FLOOR_SCRIPT}`,
   },
@@ -138,7 +162,32 @@ const SCRIPTS: Probe[] = [
       `Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => new Response("x"));\n` +
       tlsFloorScript(ctx.tlsUrl, ctx.caPem),
   },
+  {
+    kind: "script",
+    label: "+ all the agent needs, not run (TLS, Deno.listen, modules, reads), agent flags",
+    agentFlags: true,
+    script: (ctx) =>
+      `${IMPORT_AGENT}\n` +
+      `const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });\n` +
+      `(async () => { for await (const c of l) c.close(); })();\n` +
+      tlsFloorScript(ctx.tlsUrl, ctx.caPem).replace(FLOOR_SCRIPT, "") + SYNC_READS,
+  },
 ];
+
+/** The tick's file reads (host_fs.ts: lstat, then a synchronous read), once a second. */
+const SYNC_READS = `setInterval(() => { for (const f of ["/proc/meminfo", "/proc/vmstat", ` +
+  `"/proc/pressure/memory"]) { try { Deno.lstatSync(f); Deno.readTextFileSync(f); } catch {} } ` +
+  `for (const _ of Deno.readDirSync("/proc/self")) {} }, 1000);`;
+
+/** One GET over `Deno.connectTls` with the stand-in's CA, HTTP/1.1 by hand. */
+function connectTlsScript(ctx: Context): string {
+  const url = new URL(ctx.tlsUrl);
+  return `const c = await Deno.connectTls({ hostname: ${JSON.stringify(url.hostname)}, ` +
+    `port: ${url.port}, caCerts: [${JSON.stringify(ctx.caPem)}] });\n` +
+    `await c.write(new TextEncoder().encode("GET ${url.pathname} HTTP/1.1\\r\\nHost: x\\r\\n` +
+    `Connection: close\\r\\n\\r\\n"));\n` +
+    `const b = new Uint8Array(65536); while ((await c.read(b)) !== null) {}\n`;
+}
 
 function agentProbes(
   ref: string | null,
@@ -198,9 +247,12 @@ async function exportRevision(ref: string): Promise<string> {
 }
 
 /** `deno run -A --no-lock -` with `script` on stdin (no lockfile entries for the probes). */
-async function spawnProbeScript(script: string): Promise<Deno.ChildProcess> {
+async function spawnProbeScript(
+  script: string,
+  flags: readonly string[] = [],
+): Promise<Deno.ChildProcess> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--no-lock", "-"],
+    args: ["run", "-A", "--no-lock", ...flags, "-"],
     stdin: "piped",
     stdout: "null",
     stderr: "null",
@@ -240,7 +292,9 @@ async function round(
   try {
     for (const probe of probes) {
       if (probe.kind === "script") {
-        children.push(await spawnProbeScript(probe.script(ctx)));
+        children.push(
+          await spawnProbeScript(probe.script(ctx), probe.agentFlags ? denoFlags : []),
+        );
         agents.push(null);
         continue;
       }
@@ -493,8 +547,13 @@ async function main(args: readonly string[]): Promise<number> {
   const checkout = ref === null ? null : await exportRevision(ref);
   const node = await buildSyntheticNode({ pods: 250, tempDir: Deno.env.get("TMPDIR") ?? "/tmp" });
   const tls = await startApiStandin({ tls: true });
+  const http = await startApiStandin({ tls: false });
   try {
-    const ctx = { tlsUrl: `${tls.url}/api/v1/pods`, caPem: tls.caPem! };
+    const ctx = {
+      tlsUrl: `${tls.url}/api/v1/pods`,
+      caPem: tls.caPem!,
+      httpUrl: `${http.url}/api/v1/pods`,
+    };
     const probes = [...SCRIPTS, ...agentProbes(ref, checkout, extraMain, variants)].filter((p) =>
       p.kind === "script" || p.mode === "kubeconfig" || unavailable === null
     );
@@ -543,6 +602,7 @@ async function main(args: readonly string[]): Promise<number> {
     return 0;
   } finally {
     await tls.close();
+    await http.close();
     await node.dispose();
     if (checkout !== null) await Deno.remove(checkout, { recursive: true });
   }
