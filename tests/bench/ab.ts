@@ -14,6 +14,11 @@
  *   API stand-in), in-cluster and `--kubeconfig`, without the metrics endpoint, and, with
  *   `--ref=<git revision>`, the same two modes of that revision (before/after).
  *
+ * Besides RSS, anon and file-backed (`/proc/<pid>/status`), two parts of the file-backed
+ * pages from `/proc/<pid>/smaps`: the deno binary's code (Rust and V8, touched by what the
+ * process uses) and Deno's SQLite caches under DENO_DIR (mapped by the code cache and
+ * the module analysis caches).
+ *
  * `--heap` adds a heap snapshot of the idle agent (kubeconfig mode, through `--inspect`
  * on 127.0.0.1): the V8 heap's totals and its largest groups by constructor (self size).
  *
@@ -76,6 +81,10 @@ interface Figures {
   rssKiB: number[];
   anonKiB: number[];
   fileKiB: number[];
+  /** Of the file-backed: the deno binary's executable pages (its code, V8's included). */
+  codeKiB: number[];
+  /** Of the file-backed: Deno's SQLite caches under DENO_DIR (code cache, dep analysis …). */
+  cacheKiB: number[];
 }
 
 /** What src/main.ts loads before it runs (relative to the worktree, the probes' cwd). */
@@ -322,10 +331,13 @@ async function round(
     return children.map((child) => {
       if (child === null) return null;
       const sample = readProcSample(child.pid, 100, 0);
+      const split = smapsSplit(child.pid);
       return {
         rssKiB: [sample.rssKiB],
         anonKiB: [sample.rssAnonKiB],
         fileKiB: [sample.rssFileKiB],
+        codeKiB: [split.codeKiB],
+        cacheKiB: [split.cacheKiB],
       };
     });
   } finally {
@@ -337,6 +349,34 @@ async function round(
     }
     for (const api of apis) await api.close();
   }
+}
+
+/**
+ * From `/proc/<pid>/smaps`: the resident KiB of the deno binary's executable mappings and of
+ * Deno's cache databases (files named `*_cache_v<N>`, e.g. `v8_code_cache_v2`).
+ */
+export function smapsSplit(pid: number): { codeKiB: number; cacheKiB: number } {
+  let codeKiB = 0;
+  let cacheKiB = 0;
+  let kind: "code" | "cache" | null = null;
+  const deno = Deno.execPath();
+  for (const line of Deno.readTextFileSync(`/proc/${pid}/smaps`).split("\n")) {
+    const mapping = line.match(/^[0-9a-f]+-[0-9a-f]+ (\S+) \S+ \S+ \S+\s*(.*)$/);
+    if (mapping !== null) {
+      const [, perms, path] = mapping as unknown as [string, string, string];
+      kind = path === deno && perms.includes("x")
+        ? "code"
+        : /_cache_v\d+(-shm|-wal)?$/.test(path)
+        ? "cache"
+        : null;
+      continue;
+    }
+    const rss = line.match(/^Rss:\s+(\d+) kB/);
+    if (rss === null || kind === null) continue;
+    if (kind === "code") codeKiB += Number(rss[1]);
+    else cacheKiB += Number(rss[1]);
+  }
+  return { codeKiB, cacheKiB };
 }
 
 /** Memory use and a heap snapshot (after a full GC) of the process on inspector `port`. */
@@ -557,7 +597,13 @@ async function main(args: readonly string[]): Promise<number> {
     const probes = [...SCRIPTS, ...agentProbes(ref, checkout, extraMain, variants)].filter((p) =>
       p.kind === "script" || p.mode === "kubeconfig" || unavailable === null
     );
-    const figures: Figures[] = probes.map(() => ({ rssKiB: [], anonKiB: [], fileKiB: [] }));
+    const figures: Figures[] = probes.map(() => ({
+      rssKiB: [],
+      anonKiB: [],
+      fileKiB: [],
+      codeKiB: [],
+      cacheKiB: [],
+    }));
     const heapOnly = args.includes("--heap-only");
     for (let r = 1; r <= (heapOnly ? 0 : rounds); r++) {
       console.error(`ab: round ${r} of ${rounds} (${probes.length} probes, ${settle} s) …`);
@@ -567,6 +613,8 @@ async function main(args: readonly string[]): Promise<number> {
         figures[i]!.rssKiB.push(...sample.rssKiB);
         figures[i]!.anonKiB.push(...sample.anonKiB);
         figures[i]!.fileKiB.push(...sample.fileKiB);
+        figures[i]!.codeKiB.push(...sample.codeKiB);
+        figures[i]!.cacheKiB.push(...sample.cacheKiB);
       });
     }
     const floor = median(figures[0]!.rssKiB);
@@ -576,8 +624,9 @@ async function main(args: readonly string[]): Promise<number> {
       `start line); Deno ${Deno.version.deno}; agents with ${denoFlags.join(" ") || "no flags"}` +
       (unavailable === null ? "" : `; in-cluster skipped: ${unavailable}`),
       "",
-      "| probe | RSS MiB | Δ vs floor MiB | × floor | anon MiB | file MiB | RSS min–max MiB |",
-      "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+      "| probe | RSS MiB | Δ vs floor MiB | × floor | anon MiB | file MiB | of which deno code " +
+      "MiB | of which DENO_DIR caches MiB | RSS min–max MiB |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
       ...probes.map((probe, i) => {
         const f = figures[i]!;
         const rss = median(f.rssKiB);
@@ -585,7 +634,9 @@ async function main(args: readonly string[]): Promise<number> {
           i === 0 ? "" : `${rss >= floor ? "+" : ""}${mib(rss - floor)}`
         } | ${(rss / floor).toFixed(2)}× | ${mib(median(f.anonKiB))} | ${
           mib(median(f.fileKiB))
-        } | ${mib(Math.min(...f.rssKiB))}–${mib(Math.max(...f.rssKiB))} |`;
+        } | ${mib(median(f.codeKiB))} | ${mib(median(f.cacheKiB))} | ${
+          mib(Math.min(...f.rssKiB))
+        }–${mib(Math.max(...f.rssKiB))} |`;
       }),
     ];
     if (heapOnly || args.includes("--heap")) {
