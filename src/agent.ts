@@ -1,6 +1,8 @@
 /**
- * The loop: sense → decide → act, once per poll interval. Each tick reads like a script;
- * all judgement lives in decide/, all I/O in sense/ and act/.
+ * The loop: sense → decide → act, once per poll interval. Each tick reads like a script of
+ * named steps over one state record (decide/agent_state.ts): the rules are values in
+ * decide/policy.ts, the round is act/round.ts, the log lines observe/decision_log.ts. All
+ * judgement lives in decide/, all I/O in sense/ and act/.
  *
  * Three triggers share one cooldown:
  * - swap-io: node swap I/O above the threshold on every sample for the sustained duration;
@@ -21,82 +23,40 @@
  * read back. Failed calls back the next LIST off (jitter, Retry-After), one ERROR line per
  * failure streak.
  */
-import { type EventResult, recordTerminationEvent } from "./act/events.ts";
-import { type KubeApi, KubeApiError, type PodRef } from "./act/kube_client.ts";
-import {
-  isAction,
-  type Outcome,
-  startsCooldown,
-  terminate,
-  type TerminateHow,
-} from "./act/terminate.ts";
+import { backoffMs, FailureStreak } from "./act/backoff.ts";
+import type { KubeApi } from "./act/kube_client.ts";
+import { PodDirectory } from "./act/pod_directory.ts";
+import { confirmUnknownWrites } from "./act/read_back.ts";
+import { Round } from "./act/round.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import {
-  attributeSwapIo,
-  type AttributionState,
-  INITIAL_ATTRIBUTION_STATE,
-} from "./decide/attribution.ts";
+  type AgentState,
+  decideNode,
+  decidePods,
+  INITIAL_AGENT_STATE,
+  type NodeReading,
+  type NodeStep,
+  settle,
+} from "./decide/agent_state.ts";
+import type { Decision, TickReport } from "./decide/decision.ts";
+import { actedOnUids } from "./decide/kill_once.ts";
+import type { KernelOomKill } from "./decide/oom_watch.ts";
+import { headroomEstimator, type HeadroomSettings } from "./decide/headroom.ts";
 import {
-  afterRound,
-  blockedForMs,
-  type EvictFallbackState,
-  fallbackDue,
-  NOT_BLOCKED,
-  type RoundEnd,
-} from "./decide/evict_fallback.ts";
-import {
-  type ContainerHeadroom,
-  containersAtRisk,
-  type HeadroomAlarm,
-  headroomAlarms,
-  headroomEstimator,
-  type HeadroomSettings,
-  type HeadroomState,
-  INITIAL_HEADROOM_STATE,
-  updateHeadroom,
-} from "./decide/headroom.ts";
-import {
-  afterAction,
-  INITIAL_PRESSURE_STATE,
-  observeSwapIo,
-  type PressureObservation,
-  type PressureState,
-} from "./decide/node_pressure.ts";
-import {
-  INITIAL_OOM_WATCH_STATE,
-  type KernelOomKill,
-  type OomWatchState,
-  watchOomKills,
-} from "./decide/oom_watch.ts";
-import {
-  actedOnUids,
-  type ActedPod,
-  forgetAction,
-  INITIAL_KILL_ONCE_STATE,
-  type KillOnceState,
-  recordAction,
-  reviewActed,
-} from "./decide/kill_once.ts";
-import type { PodMeta } from "./decide/pod_meta.ts";
-import { INITIAL_SCAN_GATE, type ScanGateState, scanned, scanReason } from "./decide/scan_gate.ts";
-import {
-  type Candidate,
-  candidateName,
-  type Exclusions,
-  isExclusion,
-  preselect,
-  type PreselectOptions,
-  type Rejection,
-  type Selection,
-  selectVictims,
-} from "./decide/select.ts";
+  exclusionsOf,
+  type Shortlist,
+  type TickFacts,
+  type TriggerPolicy,
+  TRIGGERS,
+  underPressure,
+} from "./decide/policy.ts";
+import type { Selection } from "./decide/select.ts";
+import { DecisionLog } from "./observe/decision_log.ts";
 import type { Logger } from "./observe/log.ts";
 import { podUidFromComponent } from "./sense/cgroup_layout.ts";
-import type { Meminfo } from "./sense/meminfo.ts";
 import type { NodeSensor } from "./sense/node_sensor.ts";
 import type { PodScan } from "./sense/pod_scan.ts";
-import type { PodStats } from "./sense/pod_stats.ts";
 
 /** What the agent is given by main.ts (or a test, the demo, or replay). */
 export interface AgentDeps {
@@ -110,93 +70,47 @@ export interface AgentDeps {
   readonly onTickStart?: () => void;
   /** Uniform in [0, 1): the jitter of the API backoff. Default Math.random. */
   readonly random?: () => number;
+  /** Random bytes, for the names of Events. Default `crypto.getRandomValues`. */
+  readonly randomBytes?: (length: number) => Uint8Array;
 }
 
-/** Which rule made the agent act. */
-export type TriggerKind = "swap-io" | "headroom" | "node-swap-free";
-
-/** What one tick saw and did; the demo, replay, metrics and tests read it. */
-export interface TickReport {
-  /** Null when the swap counters could not be read this tick. */
-  readonly observation: PressureObservation | null;
-  /** Node memory figures, when readable. */
-  readonly meminfo?: Meminfo;
-  /** The pods read this tick (pods are scanned only when something calls for it). */
-  readonly pods?: readonly PodStats[];
-  /** Headroom estimates of every container that can swap, when pods were scanned. */
-  readonly headroom?: readonly ContainerHeadroom[];
-  /** Kernel OOM kills seen since the previous scan: the kills the agent did not prevent. */
-  readonly kernelOomKills?: readonly KernelOomKill[];
-  /** The trigger that fired, if any. */
-  readonly trigger?: TriggerKind;
-  /** The ranked candidates, when a trigger fired. */
-  readonly selection?: Selection;
-  /** The pod acted on (or that would have been, in dry-run). */
-  readonly victim?: Candidate;
-  readonly outcome?: Outcome;
-  /**
-   * Attempts made in this tick before the one in `victim`/`outcome`: evictions a
-   * PodDisruptionBudget blocked (the next candidate was tried), in order.
-   */
-  readonly attempts?: readonly Attempt[];
-  /** The Event posted on the victim pod for an action (dry-run included). */
-  readonly event?: EventResult;
-}
-
-/** One termination attempt of a tick. */
-export interface Attempt {
-  readonly victim: Candidate;
-  readonly outcome: Outcome;
-}
-
-/** What a decision line says before ": {action} {victim} → {outcome}". */
-interface DecisionText {
-  readonly message: string;
-  readonly properties: Record<string, unknown>;
-}
-
-/** How far ahead the headroom trigger looks for pods whose grace period it must learn, s. */
-const HEADROOM_HORIZON_SECONDS = 600;
-/** How long pod metadata learned for the headroom trigger is reused, ms. */
-const POD_META_MAX_AGE_MS = 60_000;
-/** A repeated log line (the same failure, the same pod passed over) at most this often, ms. */
-const REPEAT_LOG_INTERVAL_MS = 60_000;
+export type { Attempt, TickReport, TriggerKind } from "./decide/decision.ts";
 
 export class Agent {
   readonly #config: Config;
   readonly #deps: AgentDeps;
-  #pressure: PressureState = INITIAL_PRESSURE_STATE;
-  #scanGate: ScanGateState = INITIAL_SCAN_GATE;
-  #headroom: HeadroomState = INITIAL_HEADROOM_STATE;
   readonly #estimator: HeadroomSettings;
-  #attribution: AttributionState = INITIAL_ATTRIBUTION_STATE;
-  #oomWatch: OomWatchState = INITIAL_OOM_WATCH_STATE;
-  /** Pods learned from the API for grace periods (headroom trigger), by cgroup UID. */
-  #podMeta: { readonly byUid: ReadonlyMap<string, PodMeta>; readonly atMs: number } | null = null;
-  /** Pods the agent deleted or evicted whose cgroup is still there (never acted on again). */
-  #killOnce: KillOnceState = INITIAL_KILL_ONCE_STATE;
-  /** Evict mode: since when every candidate's eviction has been blocked. */
-  #evictFallback: EvictFallbackState = NOT_BLOCKED;
-  /** When "pressure without a candidate" was last logged (monotonic ms), to keep logs quiet. */
-  #quietUntilMs = -Infinity;
-  /** Repeated log lines by key: when each may be logged again (monotonic ms). */
-  #repeatLogUntilMs = new Map<string, number>();
-  /** Ticks in a row whose swap counters could not be read. */
-  #swapReadFailures = 0;
-  /**
-   * Writes whose outcome is unknown (5xx, timeout, broken answer), by cgroup UID: the pod is
-   * read back on the next ticks until the API says what happened.
-   */
-  #unconfirmed = new Map<string, UnconfirmedWrite>();
-  /** Failed LISTs in a row, and when the next may be sent. */
-  readonly #reads = new FailureStreak();
-  /** Writes refused in a row (4xx other than gone/conflict), and when the next LIST may go. */
-  readonly #writes = new FailureStreak();
+  /** Everything decide/ remembers between ticks; each step of a tick writes it once. */
+  #state: AgentState = INITIAL_AGENT_STATE;
+  /** The loop's log lines, with their throttling. */
+  readonly #journal: DecisionLog;
+  /** The node's pods from the API, by cgroup UID (one LIST when a decision needs them). */
+  readonly #pods: PodDirectory;
+  /** Terminates down a ranking: re-check, try, fall back, the decision line, the Event. */
+  readonly #round: Round;
 
   constructor(config: Config, deps: AgentDeps) {
     this.#config = config;
     this.#deps = deps;
     this.#estimator = headroomEstimator(config.pollIntervalMs, config.headroomEstimator);
+    const journal = this.#journal = new DecisionLog(deps.log, config);
+    const random = deps.random ?? Math.random;
+    const backoff = (streak: FailureStreak, retryAfterMs: number | null) =>
+      backoffMs(streak, retryAfterMs, config.pollIntervalMs, random);
+    /** Writes refused in a row: while they back off, no LIST goes out either. */
+    const writes = new FailureStreak();
+    this.#pods = new PodDirectory({
+      kube: deps.kube,
+      clock: deps.clock,
+      nodeName: config.nodeName,
+      reads: new FailureStreak(),
+      writes,
+      backoff,
+      onListFailed: (error, delayMs, failedCalls) =>
+        journal.listFailed(error, delayMs, failedCalls),
+      onStreakEnded: (summary) => journal.apiAnswersAgain(summary),
+    });
+    this.#round = new Round({ ...deps, journal, writes, backoff }, config);
   }
 
   /** Runs ticks every poll interval until `signal` aborts. */
@@ -210,7 +124,7 @@ export class Agent {
         report = await this.tick();
       } catch (error) {
         // tick() logs its own failures; this is the last line of defence of the loop.
-        this.#deps.log.error("Tick failed: {error}", { error: messageOf(error) });
+        this.#journal.tickFailed(messageOf(error));
         report = { observation: null };
       }
       const elapsedMs = clock.monotonicMs() - startedMs;
@@ -221,887 +135,216 @@ export class Agent {
 
   /** One pass of sense → decide → act. Never throws: every failure is logged. */
   async tick(): Promise<TickReport> {
-    const { sensor, clock, log } = this.#deps;
-    const config = this.#config;
-
-    // 1. Sense: the node's swap I/O counters and memory totals (two small files, every tick).
-    let swapIoPages: number;
-    let nodeOomKills: number | null;
-    try {
-      const counters = await sensor.readSwapIo();
-      swapIoPages = counters.swapInPages + counters.swapOutPages;
-      nodeOomKills = counters.oomKills ?? null;
-    } catch (error) {
-      // Logged at once, then once a minute while it lasts; every tick is counted in metrics.
-      this.#swapReadFailures++;
-      if (this.#mayLog("swap counters", clock.monotonicMs())) {
-        log.error("Cannot read swap counters ({failedTicks} ticks in a row): {error}", {
-          failedTicks: this.#swapReadFailures,
-          error: messageOf(error),
-        });
-      }
-      return { observation: null };
-    }
-    if (this.#swapReadFailures > 0) {
-      log.info("Swap counters readable again after {failedTicks} failed ticks", {
-        failedTicks: this.#swapReadFailures,
-      });
-      this.#swapReadFailures = 0;
-      this.#repeatLogUntilMs.delete("swap counters");
-    }
-    const meminfo = await sensor.readMeminfo().catch((error) => {
-      if (this.#mayLog("meminfo", clock.monotonicMs())) {
-        log.error("Cannot read node memory totals: {error}", { error: messageOf(error) });
-      }
-      return undefined;
-    });
-    const nowMs = clock.monotonicMs();
-
-    // 2. Decide: node swap I/O rate, window and cooldown.
-    const observation = observeSwapIo(this.#pressure, { swapIoPages, atMs: nowMs }, config);
-    this.#pressure = observation.state;
-    this.#logTick(observation);
+    // Sense: the node's swap I/O counters and memory totals (two small files, every tick).
+    const node = await this.#senseNode();
+    if (node === null) return { observation: null };
+    // Decide: node swap I/O rate, window and cooldown; whether to walk the pod cgroups.
+    const step = decideNode(this.#state, node, this.#config);
+    this.#state = step.state;
+    this.#journal.tick(step.observation);
     // Act: read back the pods of writes whose outcome was unknown (no call otherwise).
-    if (this.#unconfirmed.size > 0) await this.#confirmUnknownWrites(nowMs);
-    const report = { observation, ...(meminfo ? { meminfo } : {}) };
-
-    // 3. Decide: walk the pod cgroups only when something calls for it (never on a calm node).
-    const swapUsedBytes = meminfo ? meminfo.swapTotalBytes - meminfo.swapFreeBytes : 0;
-    const scanInputs = {
-      swapUsedBytes,
-      oomKills: nodeOomKills,
-      nodeTriggerSustained: observation.phase === "sustained",
-      // While evictions are blocked, every tick retries them.
-      evictionsBlocked: this.#evictFallback.blockedSinceMs !== null,
+    const inDoubt = await confirmUnknownWrites(
+      this.#state,
+      this.#deps.kube,
+      this.#journal,
+      node.atMs,
+    );
+    this.#state = { ...this.#state, ...inDoubt };
+    const report = {
+      observation: step.observation,
+      ...(node.meminfo ? { meminfo: node.meminfo } : {}),
     };
-    const reason = scanReason(this.#scanGate, nowMs, scanInputs);
-    if (reason === null) return report;
+    if (step.scanReason === null) return report;
 
-    // 4. Sense: every pod's memory figures. A pod that cannot be read is logged and left
-    //    out; the others are still judged.
-    const scan = await sensor.scanPods();
-    for (const problem of scan.errors) {
-      if (this.#mayLog(`scan ${problem.cgroupPath} ${problem.message}`, nowMs)) {
-        log.error("Cannot read pod cgroup {cgroupPath}: {message}", { ...problem });
-      }
-    }
-
-    // 5. Decide: kill-once bookkeeping. Forget pods whose cgroup is gone; report once the
-    //    ones still there long after the agent acted on them (never acted on again).
-    this.#reviewActed(scan, nowMs);
-
-    // 6. Decide: swap headroom per container, per-pod swap I/O, and missed kernel kills.
-    const headroom = updateHeadroom(
-      this.#headroom,
-      scan.pods,
-      meminfo?.swapFreeBytes ?? Infinity,
-      nowMs,
-      this.#estimator,
-    );
-    this.#headroom = headroom.state;
-    const atRisk = containersAtRisk(headroom.containers, HEADROOM_HORIZON_SECONDS);
-    // While any container's swap grows, scan every tick: the estimate needs close readings.
-    this.#scanGate = scanned(
-      nowMs,
-      scanInputs,
-      atRisk.length > 0 || headroom.containers.some((c) => c.growing),
-    );
-    const attribution = attributeSwapIo(this.#attribution, scan.pods, nowMs);
-    this.#attribution = attribution.state;
-    const oom = watchOomKills(this.#oomWatch, scan.pods);
-    this.#oomWatch = oom.state;
-    for (const kill of oom.kills) this.#logKernelKill(kill);
+    // Sense, then decide: every pod's figures; kill-once, headroom, attribution, OOM kills.
+    const facts = await this.#sensePods(step, node);
     const withPods = {
       ...report,
-      pods: scan.pods,
-      headroom: headroom.containers,
-      kernelOomKills: oom.kills,
+      pods: facts.pods,
+      headroom: facts.containers,
+      kernelOomKills: facts.kernelOomKills,
     };
-    if (observation.phase === "cooldown") return withPods;
+    if (step.observation.phase === "cooldown") return withPods;
 
-    // 7. Decide and act, most urgent rule first (see #triggers). A tick with no pressure
-    //    at all stops the evict-fallback clock.
-    const swapFreeLow = meminfo !== undefined && meminfo.swapTotalBytes > 0 &&
-      meminfo.swapFreeBytes < meminfo.swapTotalBytes * config.nodeSwapFreePercent / 100;
-    const acted = await this.#triggers(
-      headroom.containers,
-      atRisk,
-      scan.pods,
-      observation,
-      meminfo,
-      swapFreeLow,
-      attribution.available ? attribution.ratesPagesPerSecond : null,
-    );
-    if (acted?.outcome === undefined) {
-      const pressure = observation.phase === "sustained" || swapFreeLow || atRisk.length > 0;
-      this.#endRound(pressure ? "inconclusive" : "no-pressure");
+    // Decide, most urgent rule first (decide/policy.ts); act on the decision; settle.
+    const decision = await this.#decide(facts);
+    if (decision.kind !== "act") {
+      // A tick with no pressure at all stops the evict-fallback clock.
+      const end = { round: null, pressure: underPressure(facts, this.#config) };
+      this.#state = settle(this.#state, end, this.#deps.clock.monotonicMs(), this.#config);
+      return decision.kind === "none"
+        ? withPods
+        : { ...withPods, trigger: decision.trigger, selection: decision.selection };
     }
-    return { ...withPods, ...acted };
+    return { ...withPods, ...await this.#act(decision, facts) };
   }
 
-  /**
-   * The three rules, most urgent first: a container about to be OOM-killed, the node's
-   * swap nearly gone, or the node thrashing for the whole window. The first that acts
-   * (or tries to) ends the tick.
-   */
-  async #triggers(
-    containers: readonly ContainerHeadroom[],
-    atRisk: readonly ContainerHeadroom[],
-    pods: readonly PodStats[],
-    observation: PressureObservation,
-    meminfo: Meminfo | undefined,
-    swapFreeLow: boolean,
-    swapIoRates: ReadonlyMap<string, number> | null,
-  ): Promise<Partial<TickReport> | null> {
-    const config = this.#config;
-
-    // A container about to be OOM-killed …
-    if (config.headroomTrigger) {
-      const acted = await this.#headroomTrigger(containers, atRisk, pods, observation);
-      if (acted) return acted;
-    }
-
-    // … the node's swap nearly gone …
-    if (swapFreeLow) {
-      const selection = preselect(pods, config.psiThresholdPercent, { waivePsiThreshold: true });
-      const acted = await this.#actOnSelection("node-swap-free", selection, observation, meminfo);
-      if (acted) return acted;
-    }
-
-    // … or the node thrashing for the whole window.
-    if (observation.phase !== "sustained") return null;
-    // Attribution ranks the candidates; it waives the PSI gate only when asked to.
-    const options: PreselectOptions = swapIoRates
-      ? {
-        swapIoRates,
-        ...(config.swapIoAttributionQualifies
-          ? { attributionFloorPagesPerSecond: config.swapIoThresholdPagesPerSecond }
-          : {}),
-      }
-      : {};
-    const preselected = preselect(pods, config.psiThresholdPercent, options);
-    const acted = await this.#actOnSelection("swap-io", preselected, observation, meminfo);
-    return acted ?? { selection: preselected };
-  }
-
-  /**
-   * Headroom: learn the grace periods of pods heading for their limit (one LIST, cached),
-   * then act on the most urgent pod. No API call unless a container's swap is growing
-   * toward its limit within the horizon.
-   */
-  async #headroomTrigger(
-    containers: readonly ContainerHeadroom[],
-    atRisk: readonly ContainerHeadroom[],
-    pods: readonly PodStats[],
-    observation: PressureObservation,
-  ): Promise<Partial<TickReport> | null> {
-    const { clock, log } = this.#deps;
-    const config = this.#config;
-    const nowMs = clock.monotonicMs();
-    const cache = this.#podMeta;
-    // A pod already acted on is never chosen again: its containers (whose swap may keep
-    // growing through its grace period) ask nothing of the API.
-    const actedOn = actedOnUids(this.#killOnce);
-    const open = (c: ContainerHeadroom) => !actedOn.has(c.podUid);
-    const stale = atRisk.some(open) &&
-      (cache === null || nowMs - cache.atMs > POD_META_MAX_AGE_MS ||
-        atRisk.some((c) => open(c) && !cache.byUid.has(c.podUid)));
-    // A failed LIST leaves the default grace period (30 s) in force for the estimate.
-    const refreshed = stale && await this.#refreshPodMeta();
-    const byUid = this.#podMeta?.byUid;
-    const alarms = headroomAlarms(
-      containers.filter(open),
-      (uid) => byUid?.get(uid)?.terminationGracePeriodSeconds ?? null,
-      config,
-    );
-    if (alarms.length === 0) return null;
-
-    // Fresh view of the pods at decision time: a pod may have started terminating.
-    if (!refreshed && !(await this.#refreshPodMeta())) return null;
-    const nodePods = [...new Set(this.#podMeta!.byUid.values())];
-    const statsByUid = new Map(pods.map((p) => [p.uid, p]));
-    const exclusions = this.#exclusions();
-    // Victims in order of urgency, one per pod; excluded pods are passed over, logged.
-    const ranked: Candidate[] = [];
-    const rejected: Rejection[] = [];
-    const alarmByUid = new Map<string, HeadroomAlarm>();
-    for (const alarm of alarms) {
-      const stats = statsByUid.get(alarm.container.podUid);
-      if (!stats || alarmByUid.has(stats.uid)) continue;
-      alarmByUid.set(stats.uid, alarm);
-      const one = selectVictims(
-        { ranked: [{ stats, pod: null }], rejected: [] },
-        nodePods,
-        exclusions,
-      );
-      ranked.push(...one.ranked);
-      for (const rejection of one.rejected) {
-        rejected.push(rejection);
-        if (!this.#mayLog(`headroom ${stats.uid} ${rejection.reason}`, nowMs)) continue;
-        log.info("Headroom alarm for {pod} passed over: {reason}", {
-          pod: candidateName(rejection.candidate),
-          reason: rejection.reason,
-          container: alarm.container.containerId,
-        });
-        if (rejection.reason === "mirror pod of a static pod") {
-          this.#logStaticPodSource(rejection, nowMs);
-        }
-      }
-    }
-    if (ranked.length === 0) return null;
-    const selection: Selection = { ranked, rejected };
-    return await this.#attempt(
-      "headroom",
-      selection,
-      observation,
-      (victim) => this.#describeHeadroom(alarmByUid.get(victim.stats.uid)!, victim, observation),
-    );
-  }
-
-  /** The node triggers: LIST, rank, act on the top candidate. Null when nobody qualifies. */
-  async #actOnSelection(
-    trigger: TriggerKind,
-    preselected: Selection,
-    observation: PressureObservation,
-    meminfo: Meminfo | undefined,
-  ): Promise<Partial<TickReport> | null> {
-    const { log } = this.#deps;
-    const nowMs = this.#deps.clock.monotonicMs();
-    if (preselected.ranked.length === 0) {
-      this.#logNoCandidate(trigger, observation, preselected, nowMs);
-      return trigger === "swap-io" ? { trigger, selection: preselected } : null;
-    }
-
-    // Act: one LIST of this node's pods, to map cgroup UIDs to pods.
-    if (!(await this.#refreshPodMeta())) return { trigger, selection: preselected };
-    // Decide: rank what may be chosen; the excluded are passed over with the reason.
-    const selection = selectVictims(
-      preselected,
-      [...new Set(this.#podMeta!.byUid.values())],
-      this.#exclusions(),
-    );
-    for (const rejection of selection.rejected) {
-      if (rejection.reason === "mirror pod of a static pod") {
-        this.#logStaticPodSource(rejection, nowMs);
-      }
-    }
-    if (selection.ranked.length === 0) {
-      this.#logNoCandidate(trigger, observation, selection, nowMs);
-      return { trigger, selection };
-    }
-
-    // Act: re-check, then delete or evict the top of the ranking (or say what would be done).
-    const acted = await this.#attempt(
-      trigger,
-      selection,
-      observation,
-      () => this.#describeNodeDecision(trigger, observation, selection, meminfo),
-    );
-    if (selection.attributed) {
-      const top = selection.ranked[0]?.stats.swapIoSource ?? "pswpin/pswpout";
-      log.info("Victim ranked by per-pod swap I/O (memory.stat {source})", { source: top });
-    }
-    return acted;
-  }
-
-  /**
-   * One round on `selection.ranked` (not empty), best first: re-check and terminate. In
-   * evict mode a blocked eviction moves on to the next candidate; when every one is
-   * blocked, later ticks try again, and past --evict-fallback-after the top candidate is
-   * DELETEd. Then: the decision line, the cooldown, kill-once and the Event.
-   */
-  async #attempt(
-    trigger: TriggerKind,
-    selection: Selection,
-    observation: PressureObservation,
-    describe: (victim: Candidate) => DecisionText,
-  ): Promise<Partial<TickReport>> {
-    const config = this.#config;
-    const how: TerminateHow = { dryRun: config.dryRun, mode: config.terminationMode, trigger };
-    const tries: Attempt[] = [];
-    for (const candidate of selection.ranked) {
-      const outcome = await terminate(candidate, how, this.#deps);
-      tries.push({ victim: candidate, outcome });
-      if (outcome.kind !== "blocked") break;
-    }
-    const nowMs = this.#deps.clock.monotonicMs();
-    const allBlocked = tries.every((attempt) => attempt.outcome.kind === "blocked");
-    const wasBlocked = this.#evictFallback.blockedSinceMs !== null;
-    const blockedMs = blockedForMs(this.#evictFallback, nowMs);
-    let fellBack = false;
-    if (allBlocked) {
-      // Decide: blocked everywhere for long enough under continuous pressure → DELETE.
-      if (fallbackDue(this.#evictFallback, nowMs, config.evictFallbackAfterMs)) {
-        const top = selection.ranked[0]!;
-        const outcome = await terminate(top, { ...how, mode: "delete" }, this.#deps);
-        tries.push({
-          victim: top,
-          outcome: outcome.kind === "deleted" ? { ...outcome, fallback: true } : outcome,
-        });
-        fellBack = true;
-      }
-    }
-    const { victim, outcome } = tries[tries.length - 1]!;
-    const attempts = tries.slice(0, -1);
-    // A refused write (RBAC, 429, a bad request) backs the next LIST off, and only the first
-    // of a streak is an ERROR line; one that the API took ends the streak.
-    const streakGoesOn = outcome.kind === "failed" && this.#writes.failures > 0;
-    if (outcome.kind === "failed") {
-      this.#writes.failed(
-        outcome.message,
-        nowMs,
-        this.#backoff(this.#writes, outcome.retryAfterMs ?? null),
-      );
-    } else if (
-      outcome.kind !== "skipped" && outcome.kind !== "dry-run" &&
-      outcome.kind !== "unknown"
-    ) {
-      this.#streakEnded(this.#writes, nowMs);
-    }
-    this.#logRound(describe(victim), victim, outcome, attempts, selection, {
-      wasBlocked,
-      blockedMs,
-      fellBack,
-      nowMs,
-      streakGoesOn,
-    });
-    this.#endRound(
-      startsCooldown(outcome)
-        ? "acted"
-        : outcome.kind === "blocked"
-        ? "all-blocked"
-        : "inconclusive",
-    );
-
-    // Decide: an action starts the cooldown and closes the window; a pod deleted or
-    // evicted is never acted on again while its cgroup is there. A write whose outcome is
-    // unknown counts as done until the pod is read back.
-    if (startsCooldown(outcome)) this.#startCooldown();
-    const wrote = outcome.kind === "deleted" || outcome.kind === "evicted" ||
-      outcome.kind === "unknown";
-    if (wrote && victim.pod !== null) {
-      const action = outcome.kind === "evicted" ||
-          (outcome.kind === "unknown" && config.terminationMode === "evict" && !fellBack)
-        ? "evict"
-        : "delete";
-      this.#killOnce = recordAction(this.#killOnce, {
-        uid: victim.stats.uid,
-        name: candidateName(victim),
-        action,
-        atMs: this.#deps.clock.monotonicMs(),
-        gracePeriodSeconds: victim.pod.terminationGracePeriodSeconds,
-      }, config.cooldownPeriodMs);
-      if (outcome.kind === "unknown") {
-        this.#unconfirmed.set(victim.stats.uid, {
-          ref: { namespace: victim.pod.namespace, name: victim.pod.name, uid: victim.pod.uid },
-          action,
-          failedReads: 0,
-        });
-      } else this.#unconfirmed.delete(victim.stats.uid);
-    }
-    // Act: an Event on the victim pod, so `kubectl describe pod` says why (never fatal).
-    const event = await this.#recordEvent(trigger, observation, selection, victim, outcome);
-    return {
-      trigger,
-      selection,
-      victim,
-      outcome,
-      ...(attempts.length > 0 ? { attempts } : {}),
-      ...event,
-    };
-  }
-
-  /**
-   * Reads back each pod whose write had an unknown outcome: gone or terminating → the write
-   * took effect (it stays in kill-once); the same uid still running → it did not, and the
-   * pod may be chosen again (after the cooldown that the write started). A failed read is
-   * tried again next tick, logged once per streak.
-   */
-  async #confirmUnknownWrites(nowMs: number): Promise<void> {
-    const { kube, log } = this.#deps;
-    for (const [uid, write] of [...this.#unconfirmed]) {
-      const pod = `${write.ref.namespace}/${write.ref.name}`;
-      if (kube.getPod === undefined) {
-        this.#unconfirmed.delete(uid);
-        continue;
-      }
-      const read = await kube.getPod(write.ref);
-      if (read.kind === "failed") {
-        write.failedReads++;
-        if (this.#mayLog(`confirm ${uid}`, nowMs)) {
-          log.error(
-            "Cannot read back {pod} after an unclear answer to its {action}: {error}; it " +
-              "counts as done until the API answers",
-            { pod, action: write.action, error: read.message, failedReads: write.failedReads },
-          );
-        }
-        continue;
-      }
-      this.#unconfirmed.delete(uid);
-      this.#repeatLogUntilMs.delete(`confirm ${uid}`);
-      if (read.kind === "running") {
-        this.#killOnce = forgetAction(this.#killOnce, uid);
-        log.warn(
-          `Read back {pod} after an unclear answer: still running with the same uid, so the ` +
-            `{action} did not happen; it may be chosen again after the cooldown`,
-          { pod, action: write.action, podUid: write.ref.uid },
-        );
-      } else {
-        log.info(
-          `Read back {pod} after an unclear answer: ${read.kind}: the {action} took effect`,
-          { pod, action: write.action, podUid: write.ref.uid, state: read.kind },
-        );
-      }
-    }
-  }
-
-  /** Feeds the evict-fallback clock how this tick ended. */
-  #endRound(end: RoundEnd): void {
-    this.#evictFallback = afterRound(this.#evictFallback, end, this.#deps.clock.monotonicMs());
-  }
-
-  /** Who may never be chosen, with the pods acted on so far. */
-  #exclusions(): Exclusions {
-    const config = this.#config;
-    return {
-      protectedNamespaces: config.protectedNamespaces,
-      protectedPriority: config.protectedPriority,
-      ownPod: config.ownPod,
-      actedOnUids: actedOnUids(this.#killOnce),
-    };
-  }
-
-  /** Kill-once after a scan: forget pods whose cgroup is gone, report stuck ones once. */
-  #reviewActed(scan: PodScan, nowMs: number): void {
-    if (this.#killOnce.acted.size === 0) return;
-    // Pods the scan could not read are still there; a failed walk tells nothing.
-    const present = new Set(scan.pods.map((pod) => pod.uid));
-    let walkFailed = false;
-    for (const problem of scan.errors) {
-      const uid = podUidFromComponent(problem.cgroupPath.replace(/\/+$/, "").split("/").pop()!);
-      if (uid === null) walkFailed = true;
-      else present.add(uid);
-    }
-    const review = reviewActed(this.#killOnce, walkFailed ? null : present, nowMs);
-    this.#killOnce = review.state;
-    for (const pod of review.stuck) this.#logStuck(pod, nowMs);
-  }
-
-  /**
-   * One LIST of the node's pods into the metadata cache; false on failure. After a failed
-   * call (a LIST, or a write refused) no LIST is sent until the backoff has passed: one
-   * ERROR line per failure streak, a summary when it ends.
-   */
-  async #refreshPodMeta(): Promise<boolean> {
-    const { clock, log } = this.#deps;
-    const nowMs = clock.monotonicMs();
-    if (nowMs < Math.max(this.#reads.retryAtMs, this.#writes.retryAtMs)) return false;
+  /** The node's counters and memory totals; null (logged) when the counters are unreadable. */
+  async #senseNode(): Promise<NodeReading | null> {
+    const { sensor, clock } = this.#deps;
+    let counters;
     try {
-      const pods = await this.#deps.kube.listNodePods(this.#config.nodeName);
-      const byUid = new Map<string, PodMeta>();
-      for (const pod of pods) {
-        byUid.set(pod.uid, pod);
-        if (pod.mirrorOfUid !== null) byUid.set(pod.mirrorOfUid, pod);
-      }
-      this.#podMeta = { byUid, atMs: clock.monotonicMs() };
-      this.#streakEnded(this.#reads, clock.monotonicMs());
-      return true;
+      counters = await sensor.readSwapIo();
     } catch (error) {
-      const message = messageOf(error);
-      const retryAfterMs = error instanceof KubeApiError ? error.retryAfterMs : null;
-      const delayMs = this.#reads.failed(message, nowMs, this.#backoff(this.#reads, retryAfterMs));
-      const properties = {
-        nodeName: this.#config.nodeName,
-        error: message,
-        retrySeconds: Math.round(delayMs / 100) / 10,
-        failedCalls: this.#reads.failures,
-      };
-      if (this.#reads.failures === 1) {
-        log.error(
-          "Cannot list pods on node {nodeName}: {error}; next try in {retrySeconds} s (further " +
-            "failures at debug level until it works)",
-          properties,
-        );
-      } else {
-        log.debug(
-          "Cannot list pods on node {nodeName} ({failedCalls} failed calls): {error}; next try " +
-            "in {retrySeconds} s",
-          properties,
-        );
-      }
-      return false;
+      // Logged at once, then once a minute while it lasts; every tick is counted in metrics.
+      const failedTicks = this.#state.swapReadFailures + 1;
+      this.#state = { ...this.#state, swapReadFailures: failedTicks };
+      this.#journal.swapCountersFailed(failedTicks, messageOf(error), clock.monotonicMs());
+      return null;
     }
-  }
-
-  /**
-   * The delay after one more failure: the poll interval doubled per failure in the streak
-   * (at most 64 s), times a jitter in [0.5, 1), never under one poll interval; at least the
-   * server's Retry-After (honoured up to 5 minutes).
-   */
-  #backoff(streak: FailureStreak, retryAfterMs: number | null): number {
-    const pollMs = this.#config.pollIntervalMs;
-    const nominalMs = Math.min(MAX_BACKOFF_MS, pollMs * 2 ** streak.failures);
-    const random = this.#deps.random ?? Math.random;
-    const jittered = Math.max(pollMs, nominalMs * (0.5 + 0.5 * random()));
-    return retryAfterMs === null
-      ? jittered
-      : Math.max(jittered, Math.min(retryAfterMs, MAX_RETRY_AFTER_MS));
-  }
-
-  /** A call of this kind worked: a streak of failures before it ends with one summary line. */
-  #streakEnded(streak: FailureStreak, nowMs: number): void {
-    if (streak.failures === 0) return;
-    this.#deps.log.info(
-      "API answers again after {failedCalls} failed calls over {seconds} s (last error: " +
-        "{error})",
-      {
-        failedCalls: streak.failures,
-        seconds: Math.round((nowMs - streak.startMs) / 1000),
-        error: streak.lastError,
-      },
-    );
-    streak.reset();
-  }
-
-  /** Posts the Event of an action (dry-run included) on the victim pod; nothing otherwise. */
-  async #recordEvent(
-    trigger: TriggerKind,
-    observation: PressureObservation,
-    selection: Selection,
-    victim: Candidate,
-    outcome: Outcome,
-  ): Promise<{ event?: EventResult }> {
-    if (!isAction(outcome)) return {};
-    const decision = { observation, selection, victim, outcome };
-    return { event: await recordTerminationEvent(this.#deps, this.#config, trigger, decision) };
-  }
-
-  #startCooldown(): void {
-    this.#pressure = afterAction(this.#pressure, this.#deps.clock.monotonicMs(), this.#config);
-  }
-
-  #logTick(observation: PressureObservation): void {
-    const { reading } = observation;
-    this.#deps.log.debug(
-      "Swap I/O {ratePagesPerSecond} pages/s, {phase}: {samplesAbove}/{samplesNeeded} samples " +
-        "above threshold, cooldown {cooldownRemainingSeconds} s",
-      {
-        ratePagesPerSecond: reading.ratePagesPerSecond === null
-          ? null
-          : Math.round(reading.ratePagesPerSecond),
-        phase: observation.phase,
-        samplesAbove: reading.samplesAbove,
-        samplesNeeded: reading.samplesNeeded,
-        cooldownRemainingSeconds: Math.round(observation.cooldownRemainingMs / 100) / 10,
-      },
-    );
-    if (reading.counterReset) this.#deps.log.warn("Swap counters went backwards: window restarted");
-  }
-
-  /** The first half of a node-trigger decision line: why, and the evidence. */
-  #describeNodeDecision(
-    trigger: TriggerKind,
-    observation: PressureObservation,
-    selection: Selection,
-    meminfo: Meminfo | undefined,
-  ): DecisionText {
-    const message = trigger === "node-swap-free"
-      ? "Node swap nearly exhausted ({swapFreeBytes} of {swapTotalBytes} bytes free)"
-      : "Sustained swap I/O {ratePagesPerSecond} pages/s for {windowSeconds} s";
+    if (this.#state.swapReadFailures > 0) {
+      this.#journal.swapCountersReadable(this.#state.swapReadFailures);
+      this.#state = { ...this.#state, swapReadFailures: 0 };
+    }
+    const meminfo = await sensor.readMeminfo().catch((error) => {
+      this.#journal.meminfoFailed(messageOf(error), clock.monotonicMs());
+      return undefined;
+    });
     return {
-      message,
-      properties: {
-        trigger,
-        ...evidence(observation, selection),
-        ...(trigger === "node-swap-free" && meminfo
-          ? { swapFreeBytes: meminfo.swapFreeBytes, swapTotalBytes: meminfo.swapTotalBytes }
-          : {}),
-      },
-    };
-  }
-
-  /** The first half of a headroom decision line: the container and its projection. */
-  #describeHeadroom(
-    alarm: HeadroomAlarm,
-    victim: Candidate,
-    observation: PressureObservation,
-  ): DecisionText {
-    const c = alarm.container;
-    const message = alarm.reason === "swap-full"
-      ? "Container {container} of {victim} at memory.max with {swapFullPercent}% of its swap " +
-        "limit in use"
-      : c.plateauBytes === null
-      ? "Container {container} of {victim} fills its swap limit in {secondsLeft} s " +
-        "(needs {neededSeconds} s: grace period + margin)"
-      : "Container {container} of {victim} fills its swap limit in {secondsLeft} s on a " +
-        "slowing curve that levels off at {plateauBytes} bytes, above the limit " +
-        "(needs {neededSeconds} s: grace period + margin)";
-    return {
-      message,
-      properties: {
-        trigger: "headroom",
-        reason: alarm.reason,
-        container: c.containerId,
-        swapBytes: c.swapBytes,
-        swapLimitBytes: c.swapLimitBytes,
-        limitSource: c.limitSource,
-        swapFullPercent: Math.round(c.swapFullPercent * 10) / 10,
-        growthBytesPerSecond: c.growthBytesPerSecond === null
-          ? null
-          : Math.round(c.growthBytesPerSecond),
-        secondsLeft: c.secondsLeft === null ? null : Math.round(c.secondsLeft * 10) / 10,
-        plateauBytes: c.plateauBytes === null ? null : Math.round(c.plateauBytes),
-        neededSeconds: alarm.neededSeconds,
-        atMemoryMax: c.atMemoryMax,
-        fullAvg10Percent: victim.stats.fullAvg10Percent,
-        ratePagesPerSecond: Math.round(observation.reading.ratePagesPerSecond ?? 0),
-      },
+      swapIoPages: counters.swapInPages + counters.swapOutPages,
+      oomKills: counters.oomKills ?? null,
+      meminfo,
+      atMs: clock.monotonicMs(),
     };
   }
 
   /**
-   * The decision line of a round: why, then `{action} {victim} → {outcome}`, who was
-   * passed over and why, and the evictions a PodDisruptionBudget blocked. A round where
-   * every eviction stays blocked is logged once at warning level, then at debug level
-   * each tick until something changes.
+   * Every pod's memory figures (a pod that cannot be read is logged and left out; the
+   * others are still judged), then the pure pods step; what it found is logged.
    */
-  #logRound(
-    text: DecisionText,
-    victim: Candidate,
-    outcome: Outcome,
-    attempts: readonly Attempt[],
-    selection: Selection,
-    round: {
-      /** Every eviction was blocked already before this round. */
-      readonly wasBlocked: boolean;
-      /** For how long, ms. */
-      readonly blockedMs: number;
-      readonly fellBack: boolean;
-      readonly nowMs: number;
-      /** A failed write after others failed: logged at debug level (one ERROR per streak). */
-      readonly streakGoesOn: boolean;
-    },
-  ): void {
-    const { log } = this.#deps;
-    const config = this.#config;
-    let message = text.message + ": {action} {victim} → {outcome}";
-    if ("message" in outcome || "why" in outcome) message += ": {detail}";
-    const passedOver = selection.rejected
-      .filter((rejection) => isExclusion(rejection.reason))
-      .map((rejection) => `${candidateName(rejection.candidate)} (${rejection.reason})`);
-    if (passedOver.length > 0) message += "; passed over {passedOver}";
-    const blocked = attempts
-      .filter((attempt) => attempt.outcome.kind === "blocked")
-      .map((attempt) => candidateName(attempt.victim));
-    if (blocked.length > 0) message += "; evictions blocked: {blocked}";
-    const blockedSeconds = Math.round(round.blockedMs / 100) / 10;
-    if (round.fellBack) {
-      message += "; every eviction blocked for {blockedSeconds} s: fell back to DELETE";
-    } else if (outcome.kind === "blocked") {
-      message += config.evictFallbackAfterMs > 0
-        ? "; every eviction blocked: retrying every tick, DELETE of the top candidate after " +
-          "{evictFallbackAfterSeconds} s"
-        : "; every eviction blocked: retrying every tick (--evict-fallback-after=0: no DELETE)";
+  async #sensePods(step: NodeStep, node: NodeReading): Promise<TickFacts & PodsFound> {
+    const nowMs = node.atMs;
+    const scan = await this.#deps.sensor.scanPods();
+    for (const problem of scan.errors) this.#journal.scanProblem(problem, nowMs);
+    const present = this.#state.killOnce.acted.size === 0 ? null : cgroupsPresent(scan);
+    const pods = decidePods(
+      { ...step, state: this.#state },
+      { pods: scan.pods, present, meminfo: node.meminfo, atMs: nowMs },
+      this.#estimator,
+    );
+    this.#state = pods.state;
+    for (const pod of pods.stuck) this.#journal.stuck(pod, nowMs, this.#pods.get(pod.uid));
+    for (const kill of pods.kernelOomKills) {
+      this.#journal.kernelKill(kill, this.#pods.get(kill.pod.uid));
     }
-    const mode = outcome.kind === "deleted" && outcome.fallback ? "delete" : config.terminationMode;
-    const properties = {
-      ...text.properties,
-      victim: candidateName(victim),
-      victimUid: victim.pod?.uid,
-      action: config.dryRun
-        ? `would ${mode}`
-        : outcome.kind === "deleted" && outcome.fallback
-        ? "delete (eviction fallback)"
-        : mode,
-      outcome: outcome.kind,
-      ...("message" in outcome ? { detail: outcome.message } : {}),
-      ...("why" in outcome ? { detail: outcome.why } : {}),
-      ...(passedOver.length > 0 ? { passedOver } : {}),
-      ...(blocked.length > 0
-        ? {
-          blocked,
-          blockedDetails: attempts.flatMap((a) =>
-            a.outcome.kind === "blocked" ? [a.outcome.message] : []
-          ),
-        }
-        : {}),
-      ...(round.fellBack || outcome.kind === "blocked"
-        ? { blockedSeconds, evictFallbackAfterSeconds: config.evictFallbackAfterMs / 1000 }
-        : {}),
+    return {
+      observation: step.observation,
+      meminfo: node.meminfo,
+      pods: scan.pods,
+      containers: pods.containers,
+      atRisk: pods.atRisk,
+      swapIoRates: pods.swapIoRates,
+      actedOn: actedOnUids(this.#state.killOnce),
+      kernelOomKills: pods.kernelOomKills,
     };
-    // Several PodDisruptionBudgets on one pod will not fix themselves: an error, per pod.
-    for (const attempt of [...attempts, { victim, outcome }]) {
-      const o = attempt.outcome;
-      if (o.kind !== "blocked" || o.code === 429) continue;
-      if (this.#mayLog(`multi-pdb ${attempt.victim.stats.uid}`, round.nowMs)) {
-        log.error("Cannot evict {pod}: {error}", {
-          pod: candidateName(attempt.victim),
-          error: o.message,
-        });
-      }
-    }
-    if (outcome.kind === "failed") {
-      if (round.streakGoesOn) log.debug(message, properties);
-      else log.error(message, properties);
-    } else if (outcome.kind === "unknown") {
-      log.warn(
-        message + "; counted as done: cooldown started, the pod is read back next tick",
-        properties,
-      );
-    } else if (isAction(outcome)) log.warn(message, properties);
-    else if (outcome.kind === "blocked") {
-      if (!round.wasBlocked) log.warn(message, properties);
-      else log.debug(message, properties);
-    } else log.info(message, properties);
   }
 
-  #logNoCandidate(
-    trigger: TriggerKind,
-    observation: PressureObservation,
+  /** The rules of decide/policy.ts, most urgent first; the first that decides ends the walk. */
+  async #decide(facts: TickFacts): Promise<Decision> {
+    for (const policy of TRIGGERS) {
+      if (!policy.fires(facts, this.#config)) continue;
+      const decision = await this.#judge(policy, facts);
+      if (decision !== null) return decision;
+    }
+    return { kind: "none" };
+  }
+
+  /**
+   * One rule: learn the grace periods it needs (one LIST, cached; a failed LIST leaves the
+   * default 30 s in force), take its first cut, LIST the node's pods for a fresh view at
+   * decision time (a pod may have started terminating), and rank who may be chosen. Null
+   * when the next rule is to be tried.
+   */
+  async #judge(policy: TriggerPolicy, facts: TickFacts): Promise<Decision | null> {
+    const trigger = policy.kind;
+    const nowMs = this.#deps.clock.monotonicMs();
+    const refreshed = this.#pods.stale(policy.needsGraceOf(facts), nowMs) &&
+      await this.#pods.refresh();
+    const graceOf = (uid: string) => this.#pods.get(uid)?.terminationGracePeriodSeconds ?? null;
+    const shortlist = policy.candidates(facts, this.#config, graceOf);
+    const report = (selection: Selection): Decision | null =>
+      policy.style === "node" ? { kind: "report", trigger, selection } : null;
+    if (!shortlist.flagged) {
+      if (policy.style === "node") {
+        this.#journal.noCandidate(trigger, facts.observation, shortlist.selection, nowMs);
+      }
+      return policy.ifNoCandidate === "report"
+        ? { kind: "report", trigger, selection: shortlist.selection }
+        : null;
+    }
+    if (!refreshed && !(await this.#pods.refresh())) return report(shortlist.selection);
+    const exclusions = exclusionsOf(this.#config, actedOnUids(this.#state.killOnce));
+    const selection = policy.victims(shortlist, this.#pods.pods(), exclusions);
+    this.#logPassedOver(policy, shortlist, selection, nowMs);
+    if (selection.ranked.length === 0) {
+      if (policy.style === "node") {
+        this.#journal.noCandidate(trigger, facts.observation, selection, nowMs);
+      }
+      return report(selection);
+    }
+    const explain = (victim: Selection["ranked"][number]) =>
+      policy.explain(victim, selection, shortlist, facts);
+    return { kind: "act", trigger, selection, explain };
+  }
+
+  /** The pods a rule wanted but may not choose: each with its alarm, or the static pods. */
+  #logPassedOver(
+    policy: TriggerPolicy,
+    shortlist: Shortlist,
     selection: Selection,
     nowMs: number,
   ): void {
-    if (nowMs < this.#quietUntilMs) return;
-    this.#quietUntilMs = nowMs + this.#config.sustainedDurationMs;
-    const why = trigger === "node-swap-free"
-      ? "Node swap nearly exhausted"
-      : "Sustained swap I/O {ratePagesPerSecond} pages/s for {windowSeconds} s";
-    const passedOver = selection.rejected
-      .filter((rejection) => isExclusion(rejection.reason))
-      .map((rejection) => `${candidateName(rejection.candidate)} (${rejection.reason})`);
-    this.#deps.log.warn(
-      why + " but no pod qualifies (psi threshold {psiThresholdPercent}%" +
-        (passedOver.length > 0 ? "; passed over {passedOver}" : "") + "): no action",
-      {
-        trigger,
-        ...evidence(observation, selection),
-        psiThresholdPercent: this.#config.psiThresholdPercent,
-        ...(passedOver.length > 0 ? { passedOver } : {}),
-      },
-    );
+    if (policy.style === "node") return this.#journal.staticPodSources(selection, nowMs);
+    for (const rejection of selection.rejected) {
+      const alarm = shortlist.alarms!.get(rejection.candidate.stats.uid)!;
+      this.#journal.headroomPassedOver(alarm, rejection, nowMs);
+    }
   }
 
-  /** A static pod among the pressure sources: its mirror pod is never deleted. */
-  #logStaticPodSource(rejection: Rejection, nowMs: number): void {
-    const { candidate } = rejection;
-    if (!this.#mayLog(`static ${candidate.stats.uid}`, nowMs)) return;
-    this.#deps.log.warn(
-      "Static pod {pod} is a source of the pressure (swap {swapBytes} bytes, full avg10 " +
-        "{fullAvg10Percent}%): the agent never deletes its mirror pod, which would not stop " +
-        "it; change or remove its manifest on the node",
-      {
-        pod: candidateName(candidate),
-        staticPodUid: candidate.stats.uid,
-        swapBytes: candidate.stats.swapCurrentBytes,
-        fullAvg10Percent: candidate.stats.fullAvg10Percent,
-      },
-    );
-  }
-
-  /** A pod the agent acted on that is still there past its deadline (logged once). */
-  #logStuck(pod: ActedPod, nowMs: number): void {
-    const meta = this.#podMeta?.byUid.get(pod.uid);
-    this.#deps.log.warn(
-      "Pod {pod} is stuck terminating: still there {seconds} s after the agent's {action} " +
-        "(check its finalizers and the kubelet); it is not acted on again",
-      {
-        pod: pod.name,
-        podUid: pod.uid,
-        action: pod.action,
-        seconds: Math.round((nowMs - pod.atMs) / 1000),
-        apiShowsTerminating: meta?.terminating ?? null,
-      },
-    );
-  }
-
-  /** True when the line `key` may be logged now (then not again for a minute). */
-  #mayLog(key: string, nowMs: number): boolean {
-    const until = this.#repeatLogUntilMs.get(key);
-    if (until !== undefined && nowMs < until) return false;
-    if (this.#repeatLogUntilMs.size >= 1_000) this.#repeatLogUntilMs.clear();
-    this.#repeatLogUntilMs.set(key, nowMs + REPEAT_LOG_INTERVAL_MS);
-    return true;
-  }
-
-  #logKernelKill(kill: KernelOomKill): void {
-    const pod = this.#podMeta?.byUid.get(kill.pod.uid);
-    this.#deps.log.error(
-      "Kernel OOM-killed a process in {pod} (oom_kill +{newKills}): a kill the agent did not " +
-        "prevent",
-      {
-        pod: pod ? `${pod.namespace}/${pod.name}` : `pod ${kill.pod.uid}`,
-        podUid: kill.pod.uid,
-        newKills: kill.newKills,
-        swapBytes: kill.pod.swapCurrentBytes,
-        memoryCurrentBytes: kill.pod.memoryCurrentBytes,
-        memoryMaxBytes: kill.pod.memoryMaxBytes,
-        fullAvg10Percent: kill.pod.fullAvg10Percent,
-        containers: kill.pod.containers.map((c) => ({
-          id: c.id.slice(0, 12),
-          swapBytes: c.swapCurrentBytes,
-          swapMaxBytes: c.swapMaxBytes,
-        })),
-      },
-    );
+  /**
+   * Act on a decision: the round (re-check, terminate, fall back, the decision line), then
+   * the state it leaves (cooldown, kill-once, the fallback clock), then an Event on the
+   * victim pod so that `kubectl describe pod` says why (never fatal).
+   */
+  async #act(
+    decision: Extract<Decision, { kind: "act" }>,
+    facts: TickFacts,
+  ): Promise<Partial<TickReport>> {
+    const { trigger, selection } = decision;
+    const round = await this.#round.run(decision, this.#state.evictFallback);
+    this.#state = settle(this.#state, { round }, round.atMs, this.#config);
+    const event = await this.#round.announce(trigger, facts.observation, selection, round);
+    if (selection.attributed) this.#journal.rankedBySwapIo(selection);
+    return {
+      trigger,
+      selection,
+      victim: round.victim,
+      outcome: round.outcome,
+      ...(round.attempts.length > 0 ? { attempts: round.attempts } : {}),
+      ...(event === undefined ? {} : { event }),
+    };
   }
 }
 
-/** Nominal backoff ceiling after repeated API failures, ms. */
-const MAX_BACKOFF_MS = 64_000;
-/** The longest Retry-After honoured, ms (a longer one is cut to this). */
-const MAX_RETRY_AFTER_MS = 300_000;
-
-/** Failures in a row of one kind of API call. */
-class FailureStreak {
-  failures = 0;
-  startMs = 0;
-  retryAtMs = -Infinity;
-  lastError = "";
-
-  /** Counts one failure; the next call waits `delayMs`. Returns `delayMs`. */
-  failed(error: string, nowMs: number, delayMs: number): number {
-    if (this.failures === 0) this.startMs = nowMs;
-    this.failures++;
-    this.lastError = error;
-    this.retryAtMs = nowMs + delayMs;
-    return delayMs;
-  }
-
-  reset(): void {
-    this.failures = 0;
-    this.retryAtMs = -Infinity;
-    this.lastError = "";
-  }
+/** What the pods step found beyond the triggers' facts (for the tick report). */
+interface PodsFound {
+  readonly kernelOomKills: readonly KernelOomKill[];
 }
 
-/** A write whose outcome is unknown, waiting to be read back. */
-interface UnconfirmedWrite {
-  readonly ref: PodRef;
-  readonly action: "delete" | "evict";
-  failedReads: number;
+/**
+ * Every pod cgroup a scan saw, those it could not read included; null when the walk itself
+ * failed (a failed walk tells nothing).
+ */
+function cgroupsPresent(scan: PodScan): ReadonlySet<string> | null {
+  const present = new Set(scan.pods.map((pod) => pod.uid));
+  for (const problem of scan.errors) {
+    const uid = podUidFromComponent(problem.cgroupPath.replace(/\/+$/, "").split("/").pop()!);
+    if (uid === null) return null;
+    present.add(uid);
+  }
+  return present;
 }
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** The evidence every node-trigger decision line carries: rate, window, candidate table. */
-function evidence(observation: PressureObservation, selection: Selection) {
-  const rows = [
-    ...selection.ranked.map((candidate) => ({ candidate, status: "candidate" as string })),
-    ...selection.rejected.map(({ candidate, reason }) => ({ candidate, status: reason })),
-  ];
-  return {
-    ratePagesPerSecond: Math.round(observation.reading.ratePagesPerSecond ?? 0),
-    windowSeconds: Math.round(observation.reading.windowMs / 100) / 10,
-    candidates: rows.map(({ candidate, status }) => ({
-      pod: candidateName(candidate),
-      swapBytes: candidate.stats.swapCurrentBytes,
-      fullAvg10Percent: candidate.stats.fullAvg10Percent,
-      ...(candidate.swapIoPagesPerSecond === undefined
-        ? {}
-        : { swapIoPagesPerSecond: Math.round(candidate.swapIoPagesPerSecond) }),
-      status,
-    })),
-  };
 }

@@ -253,124 +253,9 @@ export function parseCli(args: readonly string[], env: CliEnv): CliResult {
   const values = readFlagValues(normalized);
   if (typeof values === "string") return { kind: "error", message: values };
 
-  const errors: string[] = [];
-  const number = (name: string, fallback: number): number => {
-    const raw = values.get(name);
-    if (raw === undefined) return fallback;
-    const spec = SPEC_BY_NAME.get(name)!;
-    const value = Number(raw);
-    if (raw.trim() === "" || !Number.isFinite(value)) {
-      errors.push(
-        invalid(name, raw, spec.unit ? `expected a number of ${spec.unit}` : "expected a number"),
-      );
-      return fallback;
-    }
-    if (spec.integer && !Number.isInteger(value)) {
-      errors.push(invalid(name, raw, "expected a whole number"));
-      return fallback;
-    }
-    const rangeError = checkRange(spec, value, String(value));
-    if (rangeError) errors.push(invalid(name, raw, rangeError));
-    return value;
-  };
-  const duration = (name: string, fallback: number): number => {
-    const raw = values.get(name);
-    if (raw === undefined) return fallback;
-    const spec = SPEC_BY_NAME.get(name)!;
-    const ms = parseDuration(raw);
-    if (ms === null) {
-      errors.push(invalid(name, raw, 'expected a Go duration such as "500ms", "10s" or "1m30s"'));
-      return fallback;
-    }
-    const rangeError = checkRange(spec, ms, formatDuration(ms), formatDuration);
-    if (rangeError) errors.push(invalid(name, raw, rangeError));
-    return ms;
-  };
-  const boolean = (name: string, fallback: boolean): boolean => {
-    const raw = values.get(name);
-    if (raw === undefined) return fallback;
-    const value = parseGoBool(raw);
-    if (value === null) {
-      errors.push(invalid(name, raw, "expected true or false"));
-      return fallback;
-    }
-    return value;
-  };
-  const choice = <T extends string>(name: string, fallback: T): T => {
-    const raw = values.get(name);
-    if (raw === undefined) return fallback;
-    const spec = SPEC_BY_NAME.get(name)!;
-    if (!spec.choices!.includes(raw)) {
-      errors.push(invalid(name, raw, `expected one of ${spec.choices!.join(", ")}`));
-      return fallback;
-    }
-    return raw as T;
-  };
-  const path = (name: string, fallback: string): string => {
-    const raw = values.get(name);
-    if (raw === undefined) return fallback;
-    if (raw.trim() === "") errors.push(invalid(name, raw, "expected a path"));
-    return raw.replace(/\/+$/, "") || "/";
-  };
-  const list = (name: string, fallback: readonly string[]): readonly string[] => {
-    const raw = values.get(name);
-    if (raw === undefined) return fallback;
-    const items = raw.split(",").map((item) => item.trim()).filter((item) => item !== "");
-    const bad = items.find((item) => !DNS_LABEL.test(item));
-    if (bad !== undefined) {
-      errors.push(invalid(name, raw, `"${bad}" is not a namespace name (RFC 1123 label)`));
-      return fallback;
-    }
-    return [...new Set(items)];
-  };
-  const listenAddress = (name: string, fallback: string | null): string | null => {
-    const raw = values.get(name);
-    if (raw === undefined) return fallback;
-    if (raw === "") return null;
-    const parsed = parseListenAddress(raw);
-    if ("error" in parsed) errors.push(invalid(name, raw, parsed.error));
-    return raw;
-  };
-
-  const config: Config = {
-    swapIoThresholdPagesPerSecond: number(
-      "swap-io-threshold",
-      DEFAULTS.swapIoThresholdPagesPerSecond,
-    ),
-    sustainedDurationMs: duration("sustained-duration", DEFAULTS.sustainedDurationMs),
-    psiThresholdPercent: number("psi-threshold", DEFAULTS.psiThresholdPercent),
-    pollIntervalMs: duration("poll-interval", DEFAULTS.pollIntervalMs),
-    cooldownPeriodMs: duration("cooldown-period", DEFAULTS.cooldownPeriodMs),
-    dryRun: boolean("dry-run", DEFAULTS.dryRun),
-    nodeName: values.get("node-name") ?? env.get("NODE_NAME") ?? "",
-    kubeconfigPath: (values.get("kubeconfig") ?? env.get("KUBECONFIG") ?? "") || null,
-    allowInsecureHttp: boolean("allow-insecure-http", false),
-    procRoot: path("proc-root", DEFAULTS.procRoot),
-    cgroupRoot: path("cgroup-root", DEFAULTS.cgroupRoot),
-    metricsAddr: listenAddress("metrics-addr", DEFAULTS.metricsAddr),
-    reportIntervalMs: duration("report-interval", DEFAULTS.reportIntervalMs),
-    logFormat: choice<"json" | "text">("log-format", DEFAULTS.logFormat),
-    logLevel: choice<LogLevel>("log-level", DEFAULTS.logLevel),
-    swapIoAttributionQualifies: boolean(
-      "swap-io-attribution-qualifies",
-      DEFAULTS.swapIoAttributionQualifies,
-    ),
-    headroomTrigger: boolean("headroom-trigger", DEFAULTS.headroomTrigger),
-    headroomEstimator: choice<HeadroomModel>("headroom-estimator", DEFAULTS.headroomEstimator),
-    headroomMarginMs: duration("headroom-margin", DEFAULTS.headroomMarginMs),
-    swapFullPercent: number("swap-full-percent", DEFAULTS.swapFullPercent),
-    nodeSwapFreePercent: number("node-swap-free-percent", DEFAULTS.nodeSwapFreePercent),
-    protectedNamespaces: list("protected-namespaces", DEFAULTS.protectedNamespaces),
-    protectedPriority: number("protected-priority", DEFAULTS.protectedPriority),
-    terminationMode: choice<"delete" | "evict">("termination-mode", DEFAULTS.terminationMode),
-    evictFallbackAfterMs: duration("evict-fallback-after", DEFAULTS.evictFallbackAfterMs),
-    ownPod: {
-      uid: env.get("POD_UID") || null,
-      namespace: env.get("POD_NAMESPACE") || null,
-      name: env.get("POD_NAME") || null,
-    },
-  };
-  if (errors.length > 0) return { kind: "error", message: errors[0]! };
+  const flags = new FlagReader(values);
+  const config = configFrom(flags, env);
+  if (flags.errors.length > 0) return { kind: "error", message: flags.errors[0]! };
   if (config.nodeName.trim() === "") {
     return {
       kind: "error",
@@ -380,7 +265,162 @@ export function parseCli(args: readonly string[], env: CliEnv): CliResult {
   return { kind: "run", config };
 }
 
-/** The `--help` text: every flag with its default and unit. */
+/**
+ * The Config the flags and the environment give. Every flag is read in this order and the
+ * first invalid one is the error reported, so the order of the fields is part of the CLI.
+ */
+function configFrom(flags: FlagReader, env: CliEnv): Config {
+  return {
+    swapIoThresholdPagesPerSecond: flags.number(
+      "swap-io-threshold",
+      DEFAULTS.swapIoThresholdPagesPerSecond,
+    ),
+    sustainedDurationMs: flags.duration("sustained-duration", DEFAULTS.sustainedDurationMs),
+    psiThresholdPercent: flags.number("psi-threshold", DEFAULTS.psiThresholdPercent),
+    pollIntervalMs: flags.duration("poll-interval", DEFAULTS.pollIntervalMs),
+    cooldownPeriodMs: flags.duration("cooldown-period", DEFAULTS.cooldownPeriodMs),
+    dryRun: flags.boolean("dry-run", DEFAULTS.dryRun),
+    nodeName: flags.raw("node-name") ?? env.get("NODE_NAME") ?? "",
+    kubeconfigPath: (flags.raw("kubeconfig") ?? env.get("KUBECONFIG") ?? "") || null,
+    allowInsecureHttp: flags.boolean("allow-insecure-http", false),
+    procRoot: flags.path("proc-root", DEFAULTS.procRoot),
+    cgroupRoot: flags.path("cgroup-root", DEFAULTS.cgroupRoot),
+    metricsAddr: flags.listenAddress("metrics-addr", DEFAULTS.metricsAddr),
+    reportIntervalMs: flags.duration("report-interval", DEFAULTS.reportIntervalMs),
+    logFormat: flags.choice<"json" | "text">("log-format", DEFAULTS.logFormat),
+    logLevel: flags.choice<LogLevel>("log-level", DEFAULTS.logLevel),
+    swapIoAttributionQualifies: flags.boolean(
+      "swap-io-attribution-qualifies",
+      DEFAULTS.swapIoAttributionQualifies,
+    ),
+    headroomTrigger: flags.boolean("headroom-trigger", DEFAULTS.headroomTrigger),
+    headroomEstimator: flags.choice<HeadroomModel>(
+      "headroom-estimator",
+      DEFAULTS.headroomEstimator,
+    ),
+    headroomMarginMs: flags.duration("headroom-margin", DEFAULTS.headroomMarginMs),
+    swapFullPercent: flags.number("swap-full-percent", DEFAULTS.swapFullPercent),
+    nodeSwapFreePercent: flags.number("node-swap-free-percent", DEFAULTS.nodeSwapFreePercent),
+    protectedNamespaces: flags.list("protected-namespaces", DEFAULTS.protectedNamespaces),
+    protectedPriority: flags.number("protected-priority", DEFAULTS.protectedPriority),
+    terminationMode: flags.choice<"delete" | "evict">(
+      "termination-mode",
+      DEFAULTS.terminationMode,
+    ),
+    evictFallbackAfterMs: flags.duration("evict-fallback-after", DEFAULTS.evictFallbackAfterMs),
+    ownPod: {
+      uid: env.get("POD_UID") || null,
+      namespace: env.get("POD_NAMESPACE") || null,
+      name: env.get("POD_NAME") || null,
+    },
+  };
+}
+
+/** A flag value's reading: the value, or why the raw text is invalid. */
+type Parsed<T> = { readonly value: T } | { readonly error: string };
+
+/**
+ * Reads the flags' values by kind: an absent flag gives its fallback, an invalid one its
+ * fallback too and one message in `errors` (in the order the flags are read).
+ */
+class FlagReader {
+  readonly errors: string[] = [];
+  readonly #values: ReadonlyMap<string, string>;
+
+  constructor(values: ReadonlyMap<string, string>) {
+    this.#values = values;
+  }
+
+  /** The flag's text as given, or undefined. */
+  raw(name: string): string | undefined {
+    return this.#values.get(name);
+  }
+
+  number(name: string, fallback: number): number {
+    return this.#read(name, fallback, parseNumber);
+  }
+
+  duration(name: string, fallback: number): number {
+    return this.#read(name, fallback, parseDurationFlag);
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    return this.#read(name, fallback, (_, raw): Parsed<boolean> => {
+      const value = parseGoBool(raw);
+      return value === null ? { error: "expected true or false" } : { value };
+    });
+  }
+
+  choice<T extends string>(name: string, fallback: T): T {
+    return this.#read(
+      name,
+      fallback,
+      (spec, raw): Parsed<T> =>
+        spec.choices!.includes(raw)
+          ? { value: raw as T }
+          : { error: `expected one of ${spec.choices!.join(", ")}` },
+    );
+  }
+
+  path(name: string, fallback: string): string {
+    return this.#read(
+      name,
+      fallback,
+      (_, raw): Parsed<string> =>
+        raw.trim() === ""
+          ? { error: "expected a path" }
+          : { value: raw.replace(/\/+$/, "") || "/" },
+    );
+  }
+
+  list(name: string, fallback: readonly string[]): readonly string[] {
+    return this.#read(name, fallback, parseNamespaceList);
+  }
+
+  /** `host:port`; empty turns the endpoint off (null). */
+  listenAddress(name: string, fallback: string | null): string | null {
+    return this.#read(name, fallback, (_, raw): Parsed<string | null> => {
+      if (raw === "") return { value: null };
+      const parsed = parseListenAddress(raw);
+      return "error" in parsed ? { error: parsed.error } : { value: raw };
+    });
+  }
+
+  #read<T>(name: string, fallback: T, parse: (spec: FlagSpec, raw: string) => Parsed<T>): T {
+    const raw = this.#values.get(name);
+    if (raw === undefined) return fallback;
+    const parsed = parse(SPEC_BY_NAME.get(name)!, raw);
+    if ("value" in parsed) return parsed.value;
+    this.errors.push(invalid(name, raw, parsed.error));
+    return fallback;
+  }
+}
+
+function parseNumber(spec: FlagSpec, raw: string): Parsed<number> {
+  const value = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(value)) {
+    return { error: spec.unit ? `expected a number of ${spec.unit}` : "expected a number" };
+  }
+  if (spec.integer && !Number.isInteger(value)) return { error: "expected a whole number" };
+  const rangeError = checkRange(spec, value, String(value));
+  return rangeError ? { error: rangeError } : { value };
+}
+
+function parseDurationFlag(spec: FlagSpec, raw: string): Parsed<number> {
+  const ms = parseDuration(raw);
+  if (ms === null) return { error: 'expected a Go duration such as "500ms", "10s" or "1m30s"' };
+  const rangeError = checkRange(spec, ms, formatDuration(ms), formatDuration);
+  return rangeError ? { error: rangeError } : { value: ms };
+}
+
+/** Comma-separated namespace names, blanks and repeats dropped. */
+function parseNamespaceList(_: FlagSpec, raw: string): Parsed<readonly string[]> {
+  const items = raw.split(",").map((item) => item.trim()).filter((item) => item !== "");
+  const bad = items.find((item) => !DNS_LABEL.test(item));
+  if (bad !== undefined) return { error: `"${bad}" is not a namespace name (RFC 1123 label)` };
+  return { value: [...new Set(items)] };
+}
+
 /** The unit of a flag in --help, with its range for percentages: `percent, 0-100`. */
 function unitText(flag: FlagSpec): string {
   if (flag.unit === "percent" && flag.max === 100) {
@@ -389,47 +429,56 @@ function unitText(flag: FlagSpec): string {
   return flag.unit ?? "";
 }
 
+/** What --help says before the flags: what the agent does, what it never touches, usage. */
+const HELP_INTRO: readonly string[] = [
+  `kube-soomkiller ${VERSION}: a soft OOM killer for Kubernetes nodes with swap.`,
+  "",
+  "It deletes (or evicts) the pod the kernel is about to OOM-kill, through the Kubernetes",
+  "API, so the pod gets SIGTERM and its own grace period instead of the kernel's SIGKILL.",
+  "Three triggers, most urgent first, share one --cooldown-period:",
+  "  headroom   a container's swap is projected to reach its memory.swap.max within the",
+  "             pod's grace period plus --headroom-margin, or is above --swap-full-percent",
+  "             of it while at memory.max (--headroom-trigger, on by default)",
+  "  swap free  the node's SwapFree is under --node-swap-free-percent of SwapTotal: every",
+  "             pod with swap is a candidate",
+  "  swap I/O   node swap I/O stays above --swap-io-threshold for --sustained-duration: the",
+  "             pod with swap and the highest memory.pressure full avg10, at least",
+  "             --psi-threshold",
+  "Dry-run by default: it logs what it would do and sends nothing destructive.",
+  "",
+  "Never chosen: pods in --protected-namespaces, pods at or above --protected-priority, pods",
+  'annotated kube-soomkiller.io/exclude: "true", mirror pods of static pods, terminating',
+  "pods, pods it already acted on, and its own pod (POD_UID, or POD_NAMESPACE and POD_NAME).",
+  "",
+  "Usage: kube-soomkiller [flags]",
+  "       kube-soomkiller record [--out FILE] [--duration D] [flags]  (a trace of this node)",
+  "       kube-soomkiller replay TRACE.jsonl [--html FILE] [flags]     (what they would do)",
+  "",
+  "Flags (Go syntax: --flag=value or --flag value; booleans as --flag=false;",
+  'durations such as "500ms", "10s", "1m30s"):',
+];
+
+/** What --help says after the flag table. */
+const HELP_OUTRO: readonly string[] = [
+  "  --help",
+  "        show this text",
+  "  --version",
+  "        print the version",
+  "",
+  "Exit codes: 0 stopped by SIGTERM/SIGINT, 1 failed to start, 2 bad flags.",
+];
+
+/** The `--help` text: every flag with its default and unit. */
 export function helpText(): string {
-  const lines = [
-    `kube-soomkiller ${VERSION}: a soft OOM killer for Kubernetes nodes with swap.`,
-    "",
-    "It deletes (or evicts) the pod the kernel is about to OOM-kill, through the Kubernetes",
-    "API, so the pod gets SIGTERM and its own grace period instead of the kernel's SIGKILL.",
-    "Three triggers, most urgent first, share one --cooldown-period:",
-    "  headroom   a container's swap is projected to reach its memory.swap.max within the",
-    "             pod's grace period plus --headroom-margin, or is above --swap-full-percent",
-    "             of it while at memory.max (--headroom-trigger, on by default)",
-    "  swap free  the node's SwapFree is under --node-swap-free-percent of SwapTotal: every",
-    "             pod with swap is a candidate",
-    "  swap I/O   node swap I/O stays above --swap-io-threshold for --sustained-duration: the",
-    "             pod with swap and the highest memory.pressure full avg10, at least",
-    "             --psi-threshold",
-    "Dry-run by default: it logs what it would do and sends nothing destructive.",
-    "",
-    "Never chosen: pods in --protected-namespaces, pods at or above --protected-priority, pods",
-    'annotated kube-soomkiller.io/exclude: "true", mirror pods of static pods, terminating',
-    "pods, pods it already acted on, and its own pod (POD_UID, or POD_NAMESPACE and POD_NAME).",
-    "",
-    "Usage: kube-soomkiller [flags]",
-    "       kube-soomkiller record [--out FILE] [--duration D] [flags]  (a trace of this node)",
-    "       kube-soomkiller replay TRACE.jsonl [--html FILE] [flags]     (what they would do)",
-    "",
-    "Flags (Go syntax: --flag=value or --flag value; booleans as --flag=false;",
-    'durations such as "500ms", "10s", "1m30s"):',
-  ];
-  for (const flag of FLAGS) {
+  const flagLines = FLAGS.flatMap((flag) => {
     const type = flag.kind === "enum" ? flag.choices!.join("|") : flag.kind;
     const unit = flag.unit ? ` (${unitText(flag)})` : "";
-    lines.push(`  --${flag.name} ${type}`);
-    lines.push(`        ${flag.help}${unit} (default ${flag.defaultText})`);
-  }
-  lines.push("  --help");
-  lines.push("        show this text");
-  lines.push("  --version");
-  lines.push("        print the version");
-  lines.push("");
-  lines.push("Exit codes: 0 stopped by SIGTERM/SIGINT, 1 failed to start, 2 bad flags.");
-  return lines.join("\n");
+    return [
+      `  --${flag.name} ${type}`,
+      `        ${flag.help}${unit} (default ${flag.defaultText})`,
+    ];
+  });
+  return [...HELP_INTRO, ...flagLines, ...HELP_OUTRO].join("\n");
 }
 
 /**

@@ -1,4 +1,10 @@
 import type { HeadroomModel } from "./decide/headroom.ts";
+import {
+  DEFAULT_PROTECTED_NAMESPACES,
+  DEFAULT_PROTECTED_PRIORITY,
+  NO_OWN_POD,
+  type OwnPod,
+} from "./decide/select.ts";
 
 /** The agent's settings, after parsing and validation. Durations in milliseconds. */
 export interface Config {
@@ -60,18 +66,7 @@ export interface Config {
   readonly ownPod: OwnPod;
 }
 
-/** The agent's own pod, from `POD_UID`, `POD_NAMESPACE` and `POD_NAME` (downward API). */
-export interface OwnPod {
-  /** `metadata.uid`; null when `POD_UID` is unset. */
-  readonly uid: string | null;
-  /** `metadata.namespace`; null when `POD_NAMESPACE` is unset. */
-  readonly namespace: string | null;
-  /** `metadata.name`; null when `POD_NAME` is unset. */
-  readonly name: string | null;
-}
-
-/** No own pod known (a bare node, or the downward API variables unset). */
-export const NO_OWN_POD: OwnPod = { uid: null, namespace: null, name: null };
+export { NO_OWN_POD, type OwnPod } from "./decide/select.ts";
 
 export type LogLevel = "debug" | "info" | "warning" | "error";
 
@@ -96,9 +91,8 @@ export const DEFAULTS = {
   headroomMarginMs: 10_000,
   swapFullPercent: 95,
   nodeSwapFreePercent: 5,
-  protectedNamespaces: ["kube-system"],
-  // system-cluster-critical is 2000000000, system-node-critical 2000001000.
-  protectedPriority: 2_000_000_000,
+  protectedNamespaces: DEFAULT_PROTECTED_NAMESPACES,
+  protectedPriority: DEFAULT_PROTECTED_PRIORITY,
   terminationMode: "delete",
   evictFallbackAfterMs: 60_000,
   ownPod: NO_OWN_POD,

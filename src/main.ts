@@ -4,6 +4,7 @@
  */
 import { inClusterConnection } from "./act/in_cluster.ts";
 import { createKubeClient, type KubeClient, type KubeConnection } from "./act/kube_client.ts";
+import { denoConnectionDeps } from "./act/token_source.ts";
 import { Agent } from "./agent.ts";
 import { type CliEnv, parseCli, VERSION } from "./cli.ts";
 import { systemClock } from "./clock.ts";
@@ -145,6 +146,8 @@ async function main(args: readonly string[]): Promise<number> {
     log,
     onTick: observability.onTick,
     onTickStart: observability.onTickStart,
+    random: Math.random,
+    randomBytes: (length) => crypto.getRandomValues(new Uint8Array(length)),
   });
 
   const stop = new AbortController();
@@ -251,10 +254,10 @@ function connect(config: Config): Promise<KubeConnection> {
   if (config.kubeconfigPath !== null) {
     // Loaded only for bare nodes: in-cluster runs never pay for the YAML parser.
     return import("./act/kubeconfig.ts").then(({ loadKubeconfig }) =>
-      loadKubeconfig(config.kubeconfigPath!)
+      loadKubeconfig(config.kubeconfigPath!, denoConnectionDeps)
     );
   }
-  return Promise.resolve(inClusterConnection(env));
+  return Promise.resolve(inClusterConnection(env, denoConnectionDeps));
 }
 
 if (import.meta.main) {

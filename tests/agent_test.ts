@@ -12,9 +12,9 @@ import {
   type KubeClientOptions,
   type KubeConnection,
 } from "../src/act/kube_client.ts";
-import { fileTokenSource, staticTokenSource } from "../src/act/token_source.ts";
+import { denoConnectionDeps, fileTokenSource, staticTokenSource } from "../src/act/token_source.ts";
 import { Agent, type TickReport } from "../src/agent.ts";
-import type { Config } from "../src/config.ts";
+import { API_TIMEOUT_MS, type Config } from "../src/config.ts";
 import { EXCLUDE_ANNOTATION } from "../src/decide/select.ts";
 import { AgentMetrics } from "../src/observe/agent_metrics.ts";
 import { denoHostFs } from "../src/sense/host_fs.ts";
@@ -527,7 +527,7 @@ Deno.test("a malformed pod file is logged for that pod and the others are still 
       clientCertPem: null,
       clientKeyPem: null,
       token: null,
-    }, { allowInsecureHttp: true });
+    }, { timeoutMs: API_TIMEOUT_MS, allowInsecureHttp: true });
     try {
       const clock = new FakeClock(0);
       const log = new RecordingLog();
@@ -744,7 +744,9 @@ Deno.test("API 401: a rotated token is re-read and the request sent once more", 
     await using h = await setup({
       pods: [DB, WEB],
       standin: { token: "old-token" },
-      connection: () => ({ token: fileTokenSource(tokenPath, { maxAgeMs: HOUR_MS }) }),
+      connection: () => ({
+        token: fileTokenSource(tokenPath, { ...denoConnectionDeps, maxAgeMs: HOUR_MS }),
+      }),
     });
     // One call with the old token (as the startup readiness check makes), which is cached.
     await h.kube.listNodePods(NODE);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 
 Deno.test("deno task demo runs the whole loop and deletes the pod that caused the pressure", async () => {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("../src/demo.ts", import.meta.url).pathname],
+    args: ["run", "-A", new URL("../demo/demo.ts", import.meta.url).pathname],
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1" },

@@ -12,7 +12,7 @@
  */
 import type { Logger } from "../observe/log.ts";
 import type { Candidate } from "../decide/select.ts";
-import type { KubeApi, PodRef } from "./kube_client.ts";
+import type { KubeApi, PatchStatusResult, PodRef } from "./kube_api.ts";
 
 /** The condition type Kubernetes gives pods it disrupts (GA in 1.31). */
 export const DISRUPTION_TARGET = "DisruptionTarget";
@@ -27,11 +27,8 @@ export const DISRUPTION_PATCH_WAIT_MS = 2_000;
 /** The patch's content type: `conditions` merge by `type` instead of being replaced. */
 export const STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json";
 
-/** What a status PATCH came to. */
-export type PatchStatusResult =
-  | { readonly kind: "patched"; readonly code: number }
-  /** Code null for a timeout or a network/TLS error. */
-  | { readonly kind: "failed"; readonly code: number | null; readonly message: string };
+/** What a status PATCH came to (defined with the other API results in kube_api.ts). */
+export type { PatchStatusResult };
 
 /** The body of the status patch (`metadata.uid` doubles as a precondition). */
 export interface DisruptionTargetPatch {
@@ -81,7 +78,7 @@ export function disruptionTargetPatch(
   };
 }
 
-/** One HTTP exchange of the client (kube_client.ts): status and parsed JSON body. */
+/** One HTTP exchange of the client (kube_transport.ts `Send`): status and parsed JSON body. */
 export type Exchange = (
   method: string,
   pathAndQuery: string,

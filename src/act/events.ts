@@ -3,14 +3,14 @@
  * `kubectl describe pod` and `kubectl get events` say who terminated it and why.
  * The body builder is pure; sending never throws and never stops the loop.
  */
-import type { TriggerKind } from "../agent.ts";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
+import type { TriggerKind } from "../decide/decision.ts";
 import type { PressureObservation } from "../decide/node_pressure.ts";
 import { type Candidate, candidateName, type Selection } from "../decide/select.ts";
 import type { Logger } from "../observe/log.ts";
 import type { KubeApi, PodRef } from "./kube_client.ts";
-import type { Outcome } from "./terminate.ts";
+import { eventAction, type EventResult, type Outcome } from "./outcome.ts";
 
 /** `reportingController` of every Event. */
 export const REPORTING_CONTROLLER = "kube-soomkiller";
@@ -124,13 +124,14 @@ export function buildTerminationEvent(input: TerminationEventInput): EventV1Body
   };
 }
 
-/** What became of one Event: counted in `soomkiller_events_total{result}`. */
-export type EventResult = "sent" | "failed";
+export type { EventResult } from "./outcome.ts";
 
 export interface EventDeps {
   readonly kube: KubeApi;
   readonly clock: Clock;
   readonly log: Logger;
+  /** `length` random bytes, for the Event's unique name. Default `crypto.getRandomValues`. */
+  readonly randomBytes?: (length: number) => Uint8Array;
 }
 
 /** One decision the agent acted on (or would have, in dry-run). */
@@ -167,17 +168,14 @@ export async function recordTerminationEvent(
     trigger,
     runnerUp,
     // A dry run says what the configured mode would have done.
-    action: outcome.kind === "evicted" ||
-        (outcome.kind === "dry-run" && config.terminationMode === "evict")
-      ? "Evict"
-      : "Delete",
+    action: eventAction(outcome, config.terminationMode),
     dryRun: outcome.kind === "dry-run",
     nodeName: config.nodeName,
     ratePagesPerSecond: observation.reading.ratePagesPerSecond ?? 0,
     thresholdPagesPerSecond: config.swapIoThresholdPagesPerSecond,
     windowMs: observation.reading.windowMs,
     at: deps.clock.wallTime(),
-    nameSuffix: randomHex(8),
+    nameSuffix: hex((deps.randomBytes ?? cryptoRandomBytes)(8)),
   });
   try {
     const result = await deps.kube.createEvent(pod.namespace, body);
@@ -242,7 +240,11 @@ function formatPercent(percent: number): string {
   return `${Number(percent.toFixed(2))}%`;
 }
 
-function randomHex(bytes: number): string {
-  const buffer = crypto.getRandomValues(new Uint8Array(bytes));
-  return Array.from(buffer, (byte) => byte.toString(16).padStart(2, "0")).join("");
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/** The default source of an Event name's randomness. */
+function cryptoRandomBytes(length: number): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(length));
 }

@@ -4,7 +4,7 @@
  * service-account directory.
  */
 import type { KubeConnection } from "./kube_client.ts";
-import { fileTokenSource } from "./token_source.ts";
+import { type ConnectionDeps, fileTokenSource } from "./token_source.ts";
 
 /** Where the kubelet mounts the pod's service-account token, CA and namespace. */
 export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -20,9 +20,10 @@ export interface EnvReader {
  */
 export async function inClusterConnection(
   env: EnvReader,
+  deps: ConnectionDeps,
   saDir: string = SERVICE_ACCOUNT_DIR,
-  readTextFile: (path: string) => Promise<string> = Deno.readTextFile,
 ): Promise<KubeConnection> {
+  const { readTextFile } = deps;
   const host = env.get("KUBERNETES_SERVICE_HOST")?.trim();
   if (!host) {
     throw new Error(
@@ -54,7 +55,7 @@ export async function inClusterConnection(
   }
 
   const tokenPath = `${saDir}/token`;
-  const token = fileTokenSource(tokenPath, { readTextFile });
+  const token = fileTokenSource(tokenPath, deps);
   try {
     await token.get();
   } catch (error) {

@@ -14,7 +14,7 @@
  */
 import { type KubeConnection, redactUrl, type TokenSource } from "./kube_client.ts";
 import { parseKubeconfigYaml } from "./kubeconfig_yaml.ts";
-import { fileTokenSource, staticTokenSource } from "./token_source.ts";
+import { type ConnectionDeps, fileTokenSource, staticTokenSource } from "./token_source.ts";
 
 /** A malformed or unsupported kubeconfig; the message names the file and the field. */
 export class KubeconfigError extends Error {
@@ -83,6 +83,26 @@ export function selectFromKubeconfig(
     fail(`${contextField}.cluster is missing`);
   const userName = optionalString(context, "user", contextField, fail) || null;
 
+  const cluster = selectCluster(root, clusterName, dir, fail);
+  const user = userName === null ? NO_USER : selectUser(root, userName, dir, fail);
+  return { path, contextName, clusterName, userName, ...cluster, ...user };
+}
+
+/** What a kubeconfig's cluster entry gives. */
+type ClusterSelection = Pick<KubeconfigSelection, "server" | "ca" | "insecureSkipTlsVerify">;
+/** What a kubeconfig's user entry gives. */
+type UserSelection = Pick<KubeconfigSelection, "token" | "clientCert" | "clientKey">;
+
+/** A context without a user: anonymous. */
+const NO_USER: UserSelection = { token: null, clientCert: null, clientKey: null };
+
+/** The cluster called `clusterName`: its server, CA and TLS setting; unsupported fields fail. */
+function selectCluster(
+  root: Record<string, unknown>,
+  clusterName: string,
+  dir: string,
+  fail: Fail,
+): ClusterSelection {
   const cluster = namedEntry(root, "clusters", "cluster", clusterName, fail);
   const clusterField = `clusters["${clusterName}"].cluster`;
   for (const unsupported of ["proxy-url", "tls-server-name"]) {
@@ -100,65 +120,68 @@ export function selectFromKubeconfig(
     fail(`${clusterField}.insecure-skip-tls-verify is not true or false`);
   }
   const ca = material(cluster, "certificate-authority", clusterField, dir, fail);
+  return { server: server.replace(/\/+$/, ""), ca, insecureSkipTlsVerify: insecure === true };
+}
 
+/**
+ * The user called `userName`: a token or a client certificate. Plugins (`exec`,
+ * `auth-provider`), basic auth and impersonation fail with a message that says so.
+ */
+function selectUser(
+  root: Record<string, unknown>,
+  userName: string,
+  dir: string,
+  fail: Fail,
+): UserSelection {
+  const user = namedEntry(root, "users", "user", userName, fail);
+  const userField = `users["${userName}"].user`;
+  rejectUnsupportedAuth(user, userField, fail);
+  const tokenFile = optionalString(user, "tokenFile", userField, fail);
+  const inlineToken = optionalString(user, "token", userField, fail);
   let token: Material | null = null;
-  let clientCert: Material | null = null;
-  let clientKey: Material | null = null;
-  if (userName !== null) {
-    const user = namedEntry(root, "users", "user", userName, fail);
-    const userField = `users["${userName}"].user`;
-    if (user.exec !== undefined) {
-      const command = isRecord(user.exec) && typeof user.exec.command === "string"
-        ? ` ("${user.exec.command}")`
-        : "";
-      fail(
-        `${userField}.exec${command} is not supported: use a token or a client certificate`,
-      );
-    }
-    if (user["auth-provider"] !== undefined) {
-      fail(`${userField}.auth-provider is not supported: use a token or a client certificate`);
-    }
-    if (user.username !== undefined || user.password !== undefined) {
-      fail(
-        `${userField}.username/password (basic auth) is not supported: ` +
-          `use a token or a client certificate`,
-      );
-    }
-    for (const unsupported of ["as", "as-uid", "as-groups", "as-user-extra"]) {
-      if (user[unsupported] !== undefined) {
-        fail(`${userField}.${unsupported} (impersonation) is not supported`);
-      }
-    }
-    const tokenFile = optionalString(user, "tokenFile", userField, fail);
-    const inlineToken = optionalString(user, "token", userField, fail);
-    // As in client-go, a tokenFile wins over an inline token: it is the one that rotates.
-    if (tokenFile) token = { field: `${userField}.tokenFile`, file: resolvePath(dir, tokenFile) };
-    else if (inlineToken) token = { field: `${userField}.token`, inline: inlineToken };
-    clientCert = material(user, "client-certificate", userField, dir, fail);
-    clientKey = material(user, "client-key", userField, dir, fail);
-    if (clientCert !== null && clientKey === null) {
-      fail(`${userField}.client-key-data or client-key is missing (a client certificate is set)`);
-    }
-    if (clientKey !== null && clientCert === null) {
-      fail(
-        `${userField}.client-certificate-data or client-certificate is missing ` +
-          `(a client key is set)`,
-      );
+  // As in client-go, a tokenFile wins over an inline token: it is the one that rotates.
+  if (tokenFile) token = { field: `${userField}.tokenFile`, file: resolvePath(dir, tokenFile) };
+  else if (inlineToken) token = { field: `${userField}.token`, inline: inlineToken };
+  const clientCert = material(user, "client-certificate", userField, dir, fail);
+  const clientKey = material(user, "client-key", userField, dir, fail);
+  if (clientCert !== null && clientKey === null) {
+    fail(`${userField}.client-key-data or client-key is missing (a client certificate is set)`);
+  }
+  if (clientKey !== null && clientCert === null) {
+    fail(
+      `${userField}.client-certificate-data or client-certificate is missing ` +
+        `(a client key is set)`,
+    );
+  }
+  return { token, clientCert, clientKey };
+}
+
+/** Fails on the ways of authenticating this reader does not support. */
+function rejectUnsupportedAuth(
+  user: Record<string, unknown>,
+  userField: string,
+  fail: Fail,
+): void {
+  if (user.exec !== undefined) {
+    const command = isRecord(user.exec) && typeof user.exec.command === "string"
+      ? ` ("${user.exec.command}")`
+      : "";
+    fail(`${userField}.exec${command} is not supported: use a token or a client certificate`);
+  }
+  if (user["auth-provider"] !== undefined) {
+    fail(`${userField}.auth-provider is not supported: use a token or a client certificate`);
+  }
+  if (user.username !== undefined || user.password !== undefined) {
+    fail(
+      `${userField}.username/password (basic auth) is not supported: ` +
+        `use a token or a client certificate`,
+    );
+  }
+  for (const unsupported of ["as", "as-uid", "as-groups", "as-user-extra"]) {
+    if (user[unsupported] !== undefined) {
+      fail(`${userField}.${unsupported} (impersonation) is not supported`);
     }
   }
-
-  return {
-    path,
-    contextName,
-    clusterName,
-    userName,
-    server: server.replace(/\/+$/, ""),
-    ca,
-    insecureSkipTlsVerify: insecure === true,
-    token,
-    clientCert,
-    clientKey,
-  };
 }
 
 /** Parses kubeconfig YAML (JSON works too) and selects the context; no file is read. */
@@ -205,9 +228,10 @@ function parseJsonObject(text: string): unknown {
  */
 export async function loadKubeconfig(
   path: string,
-  readTextFile: (path: string) => Promise<string> = Deno.readTextFile,
+  deps: ConnectionDeps,
   options: KubeconfigOptions = {},
 ): Promise<KubeConnection> {
+  const { readTextFile } = deps;
   let text: string;
   try {
     text = await readTextFile(path);
@@ -216,21 +240,8 @@ export async function loadKubeconfig(
   }
   const selection = await parseKubeconfig(text, dirname(path), { ...options, path });
 
-  const read = async (m: Material): Promise<string> => {
-    if ("inline" in m) return m.inline;
-    try {
-      return await readTextFile(m.file);
-    } catch (error) {
-      throw new KubeconfigError(path, `cannot read ${m.field} "${m.file}": ${describe(error)}`);
-    }
-  };
-  const pem = async (m: Material | null, marker: RegExp, what: string) => {
-    if (m === null) return null;
-    const text = await read(m);
-    if (!marker.test(text)) throw new KubeconfigError(path, `${m.field} holds no PEM ${what}`);
-    return text;
-  };
-
+  const pem = (m: Material | null, marker: RegExp, what: string) =>
+    readPem(m, marker, what, path, readTextFile);
   const caPem = await pem(selection.ca, /-----BEGIN CERTIFICATE-----/, "certificate");
   const clientCertPem = await pem(
     selection.clientCert,
@@ -242,34 +253,62 @@ export async function loadKubeconfig(
     /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
     "private key",
   );
-
-  let token: TokenSource | null = null;
-  const tokenMaterial = selection.token;
-  if (tokenMaterial !== null && "file" in tokenMaterial) {
-    token = fileTokenSource(tokenMaterial.file, { readTextFile });
-    try {
-      await token.get();
-    } catch (error) {
-      throw new KubeconfigError(path, `${tokenMaterial.field}: ${describe(error)}`);
-    }
-  } else if (tokenMaterial !== null) {
-    token = staticTokenSource(tokenMaterial.inline);
-  }
-
-  const ca = selection.ca;
   return {
     server: selection.server,
     caPem,
-    caSource: ca === null
-      ? "the system trust store"
-      : "file" in ca
-      ? `the CA "${ca.file}" (${ca.field} in kubeconfig "${path}")`
-      : `the CA in ${ca.field} of kubeconfig "${path}"`,
+    caSource: caSourceOf(selection.ca, path),
     insecureSkipTlsVerify: selection.insecureSkipTlsVerify,
     clientCertPem,
     clientKeyPem,
-    token,
+    token: await tokenSourceOf(selection.token, path, deps),
   };
+}
+
+/** A PEM piece of credentials, read when in a file; it must hold `marker`. Null: none. */
+async function readPem(
+  m: Material | null,
+  marker: RegExp,
+  what: string,
+  path: string,
+  readTextFile: ConnectionDeps["readTextFile"],
+): Promise<string | null> {
+  if (m === null) return null;
+  let text: string;
+  if ("inline" in m) text = m.inline;
+  else {
+    try {
+      text = await readTextFile(m.file);
+    } catch (error) {
+      throw new KubeconfigError(path, `cannot read ${m.field} "${m.file}": ${describe(error)}`);
+    }
+  }
+  if (!marker.test(text)) throw new KubeconfigError(path, `${m.field} holds no PEM ${what}`);
+  return text;
+}
+
+/** The bearer token: a token file is read once now, so a missing one fails at start. */
+async function tokenSourceOf(
+  material: Material | null,
+  path: string,
+  deps: ConnectionDeps,
+): Promise<TokenSource | null> {
+  if (material === null) return null;
+  if ("inline" in material) return staticTokenSource(material.inline);
+  const token = fileTokenSource(material.file, deps);
+  try {
+    await token.get();
+  } catch (error) {
+    throw new KubeconfigError(path, `${material.field}: ${describe(error)}`);
+  }
+  return token;
+}
+
+/** Where the CA came from, for TLS error messages. */
+function caSourceOf(ca: Material | null, path: string): string {
+  if (ca === null) return "the system trust store";
+  return "file" in ca
+    ? `the CA "${ca.file}" (${ca.field} in kubeconfig "${path}")`
+    : `the CA in ${ca.field} of kubeconfig "${path}"`;
 }
 
 type Fail = (detail: string) => never;

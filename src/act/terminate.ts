@@ -9,38 +9,9 @@ import type { NodeSensor } from "../sense/node_sensor.ts";
 import type { Logger } from "../observe/log.ts";
 import { markDisruptionTarget } from "./disruption_target.ts";
 import type { KubeApi } from "./kube_client.ts";
+import { type Outcome, outcomeOf } from "./outcome.ts";
 
-/** What the action came to. */
-export type Outcome =
-  /**
-   * The API accepted the DELETE: the pod gets SIGTERM and its own grace period. `fallback`:
-   * sent in evict mode because every eviction stayed blocked past `--evict-fallback-after`.
-   */
-  | { readonly kind: "deleted"; readonly code: number; readonly fallback?: boolean }
-  /** The API accepted the eviction: as deleted, after the PodDisruptionBudgets allowed it. */
-  | { readonly kind: "evicted"; readonly code: number }
-  /** The Eviction API refused this pod now (429: a PodDisruptionBudget; 500: several). */
-  | { readonly kind: "blocked"; readonly code: number; readonly message: string }
-  /** Dry run: nothing destructive was sent. */
-  | { readonly kind: "dry-run" }
-  /** The re-check found nothing to do. */
-  | { readonly kind: "skipped"; readonly why: string }
-  /** 404: the pod was already gone. */
-  | { readonly kind: "gone" }
-  /** 409: the name now belongs to a new pod, which is left alone. */
-  | { readonly kind: "conflict"; readonly message: string }
-  /**
-   * The server may have acted (a 5xx, a timeout or a lost connection after sending, an odd
-   * 2xx): counted as possibly done, so the cooldown starts and the pod is read back later.
-   */
-  | { readonly kind: "unknown"; readonly code: number | null; readonly message: string }
-  /** Refused outright (4xx, or nothing was sent); the loop goes on, after Retry-After if any. */
-  | {
-    readonly kind: "failed";
-    readonly code: number | null;
-    readonly message: string;
-    readonly retryAfterMs?: number;
-  };
+export type { Outcome } from "./outcome.ts";
 
 export interface TerminateDeps {
   readonly sensor: NodeSensor;
@@ -56,19 +27,6 @@ export interface TerminateHow {
   readonly mode: Config["terminationMode"];
   /** The rule that fired, for the DisruptionTarget condition's message. */
   readonly trigger?: string;
-}
-
-/** True when the outcome is a known action (logged as one, with an Event). */
-export function isAction(outcome: Outcome): boolean {
-  return outcome.kind === "deleted" || outcome.kind === "evicted" || outcome.kind === "dry-run";
-}
-
-/**
- * True when the outcome starts the cooldown: a known action, or a write whose outcome is
- * unknown (it may have happened: never try another pod right after it).
- */
-export function startsCooldown(outcome: Outcome): boolean {
-  return isAction(outcome) || outcome.kind === "unknown";
 }
 
 /** Re-checks and terminates one victim (which must carry its API pod). */
@@ -92,25 +50,5 @@ export async function terminate(
   const result = how.mode === "evict"
     ? await deps.kube.evictPod(ref)
     : await deps.kube.deletePod(ref);
-  switch (result.kind) {
-    case "deleted":
-      return { kind: "deleted", code: result.code };
-    case "evicted":
-      return { kind: "evicted", code: result.code };
-    case "blocked":
-      return { kind: "blocked", code: result.code, message: result.message };
-    case "gone":
-      return { kind: "gone" };
-    case "conflict":
-      return { kind: "conflict", message: result.message };
-    case "unknown":
-      return { kind: "unknown", code: result.code, message: result.message };
-    case "failed":
-      return {
-        kind: "failed",
-        code: result.code,
-        message: result.message,
-        ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }),
-      };
-  }
+  return outcomeOf(result);
 }

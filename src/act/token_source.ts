@@ -5,24 +5,37 @@
  */
 import type { TokenSource } from "./kube_client.ts";
 
-/** Options of {@linkcode fileTokenSource}. */
-export interface FileTokenSourceOptions {
+/**
+ * The effects building a connection takes: the file reader (CA, kubeconfig, token files)
+ * and the monotonic clock of the token cache. main.ts passes {@linkcode denoConnectionDeps};
+ * tests pass files in memory and a clock they move.
+ */
+export interface ConnectionDeps {
+  /** Reads a whole file as text. */
+  readonly readTextFile: (path: string) => Promise<string>;
+  /** Monotonic clock, ms. */
+  readonly now: () => number;
+}
+
+/** The real effects: `Deno.readTextFile` and `performance.now()`. */
+export const denoConnectionDeps: ConnectionDeps = {
+  readTextFile: (path) => Deno.readTextFile(path),
+  now: () => performance.now(),
+};
+
+/** Options of {@linkcode fileTokenSource}: its effects, and the cache age. */
+export interface FileTokenSourceOptions extends ConnectionDeps {
   /** Re-read the file when the cached token is older than this, ms. Default 60 000. */
   readonly maxAgeMs?: number;
-  /** Monotonic clock, ms. Default `performance.now()`. */
-  readonly now?: () => number;
-  /** File reader, for tests. Default `Deno.readTextFile`. */
-  readonly readTextFile?: (path: string) => Promise<string>;
 }
 
 /**
  * A token read from a file, cached for `maxAgeMs`; invalidate() forces a re-read.
  * get() rejects with a clear error when the file cannot be read or is empty.
  */
-export function fileTokenSource(path: string, options: FileTokenSourceOptions = {}): TokenSource {
+export function fileTokenSource(path: string, options: FileTokenSourceOptions): TokenSource {
+  const { now, readTextFile } = options;
   const maxAgeMs = options.maxAgeMs ?? 60_000;
-  const now = options.now ?? (() => performance.now());
-  const readTextFile = options.readTextFile ?? Deno.readTextFile;
   let cached: { readonly token: string; readonly readAtMs: number } | null = null;
   let pending: Promise<string> | null = null;
 

@@ -2,7 +2,6 @@
  * Who is to blame: candidates from the pods' cgroup figures, matched to the API's view,
  * ranked by a chain of comparators. Pure and deterministic.
  */
-import { DEFAULTS, type OwnPod } from "../config.ts";
 import type { PodStats } from "../sense/pod_stats.ts";
 import type { PodMeta } from "./pod_meta.ts";
 
@@ -34,6 +33,27 @@ export type RejectionReason =
 /** The pod annotation that opts a pod out: `kube-soomkiller.io/exclude: "true"`. */
 export const EXCLUDE_ANNOTATION = "kube-soomkiller.io/exclude";
 
+/** The agent's own pod, from `POD_UID`, `POD_NAMESPACE` and `POD_NAME` (downward API). */
+export interface OwnPod {
+  /** `metadata.uid`; null when `POD_UID` is unset. */
+  readonly uid: string | null;
+  /** `metadata.namespace`; null when `POD_NAMESPACE` is unset. */
+  readonly namespace: string | null;
+  /** `metadata.name`; null when `POD_NAME` is unset. */
+  readonly name: string | null;
+}
+
+/** No own pod known (a bare node, or the downward API variables unset). */
+export const NO_OWN_POD: OwnPod = { uid: null, namespace: null, name: null };
+
+/** The default of `--protected-namespaces`. */
+export const DEFAULT_PROTECTED_NAMESPACES: readonly string[] = ["kube-system"];
+/**
+ * The default of `--protected-priority`: system-cluster-critical is 2000000000,
+ * system-node-critical 2000001000.
+ */
+export const DEFAULT_PROTECTED_PRIORITY = 2_000_000_000;
+
 /** Who may never be chosen, whatever the ranking says. */
 export interface Exclusions {
   /** Pods in these namespaces are never chosen. */
@@ -48,9 +68,9 @@ export interface Exclusions {
 
 /** The defaults of `--protected-namespaces` and `--protected-priority`, nothing else. */
 export const DEFAULT_EXCLUSIONS: Exclusions = {
-  protectedNamespaces: DEFAULTS.protectedNamespaces,
-  protectedPriority: DEFAULTS.protectedPriority,
-  ownPod: DEFAULTS.ownPod,
+  protectedNamespaces: DEFAULT_PROTECTED_NAMESPACES,
+  protectedPriority: DEFAULT_PROTECTED_PRIORITY,
+  ownPod: NO_OWN_POD,
   actedOnUids: new Set(),
 };
 

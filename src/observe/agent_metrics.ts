@@ -3,16 +3,20 @@
  * pressure), what it did (terminations, Events, API requests) and what a tick costs.
  * Fed from the loop's tick reports and the API client's request hook; no timers.
  */
-import type { TickReport } from "../agent.ts";
+import type { TickReport } from "../decide/decision.ts";
 import type { PodStats } from "../sense/pod_stats.ts";
 import type { Config } from "../config.ts";
-import { isAction, type Outcome } from "../act/terminate.ts";
+import {
+  isAction,
+  isFallbackDelete,
+  type Outcome,
+  terminationLabels,
+  type TerminationMode,
+  type TerminationResult,
+} from "../act/outcome.ts";
 import { type Counter, type Gauge, type Histogram, Registry } from "./metrics.ts";
 
-/** `mode` of `soomkiller_terminations_total`. */
-export type TerminationMode = "delete" | "evict" | "dry_run";
-/** `result` of `soomkiller_terminations_total`. */
-export type TerminationResult = "success" | "blocked" | "failed" | "skipped";
+export type { TerminationMode, TerminationResult } from "../act/outcome.ts";
 
 /** Tick duration buckets, seconds: a calm tick reads one file (well under 1 ms); a tick
  * that acts waits on the API (10 s timeout). */
@@ -36,18 +40,6 @@ export const TICK_DURATION_BUCKETS_SECONDS = [
 
 /** Pod series older than this many ms without a scan are dropped (at least 5 minutes). */
 const MIN_POD_SERIES_TTL_MS = 5 * 60_000;
-
-/** Result label by outcome kind; by name, so that later outcome kinds slot in. */
-const RESULT_BY_OUTCOME: Readonly<Record<string, TerminationResult>> = {
-  "deleted": "success",
-  "evicted": "success",
-  "dry-run": "success",
-  "blocked": "blocked",
-  "skipped": "skipped",
-  "gone": "skipped",
-  "conflict": "skipped",
-  "failed": "failed",
-};
 
 /** The API client's code label for "no response" (as client-go's `<error>`). */
 export const NO_RESPONSE_CODE = "<error>";
@@ -96,6 +88,8 @@ export class AgentMetrics {
   #names = new Map<string, { readonly namespace: string; readonly name: string }>();
   #lastScanMs = -Infinity;
 
+  // Over 60 lines on purpose: the metric registrations as one declarative list, in the
+  // order /metrics shows them; split up, the order and the help texts would be harder to see.
   constructor(config: AgentMetricsConfig, version: string) {
     const r = this.registry;
     this.buildInfo = r.gauge(
@@ -258,7 +252,7 @@ export class AgentMetrics {
     for (const attempt of report.attempts ?? []) this.#termination(attempt.outcome);
     if (report.outcome !== undefined) {
       this.#termination(report.outcome);
-      if (report.outcome.kind === "deleted" && report.outcome.fallback) this.evictFallbacks.inc();
+      if (isFallbackDelete(report.outcome)) this.evictFallbacks.inc();
       // The observation predates the action: the action closed the window, started the cooldown.
       if (isAction(report.outcome)) {
         this.triggerWindow.set(0);
@@ -271,15 +265,7 @@ export class AgentMetrics {
 
   /** Counts one termination attempt by mode and result. */
   #termination(outcome: Outcome): void {
-    const kind: string = outcome.kind;
-    const mode: TerminationMode = kind === "dry-run"
-      ? "dry_run"
-      : kind === "evicted" || kind === "blocked"
-      ? "evict"
-      : kind === "deleted"
-      ? "delete"
-      : this.#configuredMode;
-    this.terminations.inc({ mode, result: RESULT_BY_OUTCOME[kind] ?? "failed" });
+    this.terminations.inc(terminationLabels(outcome, this.#configuredMode));
   }
 
   /** Replaces the pod series with the swapping pods of the latest scan that have a name. */

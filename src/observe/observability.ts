@@ -3,7 +3,7 @@
  * summary line, the HTTP endpoint and the startup API check, fed by the loop's `onTick`
  * and the API client's `onRequest`.
  */
-import type { TickReport } from "../agent.ts";
+import type { TickReport } from "../decide/decision.ts";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import { AgentMetrics } from "./agent_metrics.ts";

@@ -3,7 +3,7 @@
  * interval. Pure: fed one tick report at a time with the monotonic time, it hands back a
  * summary once the interval is over and starts the next.
  */
-import type { TickReport } from "../agent.ts";
+import type { TickReport } from "../decide/decision.ts";
 
 /** One interval in figures; rates are null when no rate was measured. */
 export interface IntervalSummary {

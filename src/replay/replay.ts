@@ -5,9 +5,11 @@
  * the same trace and flags give the same output.
  */
 import type { DeleteResult, EvictResult, KubeApi, PodRef } from "../act/kube_client.ts";
-import { Agent, type TickReport, type TriggerKind } from "../agent.ts";
+import { replayVerb } from "../act/outcome.ts";
+import { Agent } from "../agent.ts";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
+import type { TickReport, TriggerKind } from "../decide/decision.ts";
 import type { ContainerHeadroom } from "../decide/headroom.ts";
 import type { PodMeta } from "../decide/pod_meta.ts";
 import type { Candidate } from "../decide/select.ts";
@@ -66,120 +68,181 @@ export interface ReplayResult {
 
 /** Replays `trace` under `config` (dry-run is ignored: actions are simulated, never sent). */
 export async function replay(trace: Trace, config: Config, log: Logger): Promise<ReplayResult> {
-  let current: TraceTick | null = null;
-  let metas: readonly PodMeta[] = [];
-  const deleted = new Set<string>();
-
-  const clock: Clock = {
-    monotonicMs: () => current?.tMs ?? 0,
-    wallTime: () => new Date(Date.parse(trace.header.startedAt) + (current?.tMs ?? 0)),
-    sleep: () => Promise.resolve(),
-  };
-  const sensor: NodeSensor = {
-    readSwapIo: () =>
-      Promise.resolve({
-        swapInPages: current!.swapInPages,
-        swapOutPages: current!.swapOutPages,
-        oomKills: current!.oomKills ?? null,
-      }),
-    readMeminfo: () => Promise.resolve(current!.meminfo),
-    scanPods: () => Promise.resolve({ pods: [...current!.pods], errors: [] }),
-    recheckSwapBytes: (cgroupPath) =>
-      Promise.resolve(
-        current!.pods.find((p) => p.cgroupPath === cgroupPath)?.swapCurrentBytes ??
-          "gone",
-      ),
-  };
-  const kube: KubeApi = {
-    listNodePods() {
-      // The recorded names, plus a stand-in for any pod the recording could not name.
-      const known = new Map(metas.map((meta) => [meta.uid, meta]));
-      for (const meta of metas) if (meta.mirrorOfUid) known.set(meta.mirrorOfUid, meta);
-      const pods: PodMeta[] = [...metas];
-      for (const pod of current!.pods) {
-        if (!known.has(pod.uid)) pods.push(unnamedPod(pod.uid, trace.header.nodeName));
-      }
-      // A pod the replay deleted is terminating from then on, as the API would show it.
-      return Promise.resolve(
-        pods.map((pod) => (deleted.has(pod.uid) ? { ...pod, terminating: true } : pod)),
-      );
-    },
-    deletePod(ref: PodRef): Promise<DeleteResult> {
-      deleted.add(ref.uid);
-      return Promise.resolve({ kind: "deleted", code: 200 });
-    },
-    // A trace knows no PodDisruptionBudgets: every eviction goes through.
-    evictPod(ref: PodRef): Promise<EvictResult> {
-      deleted.add(ref.uid);
-      return Promise.resolve({ kind: "evicted", code: 201 });
-    },
-    createEvent: () => Promise.resolve({ kind: "created", code: 201 }),
-  };
-
-  const agent = new Agent({ ...config, dryRun: false }, { sensor, clock, kube, log });
+  const world = new TraceWorld(trace);
+  const agent = new Agent({ ...config, dryRun: false }, { ...world.deps(), log });
   const actions: ReplayAction[] = [];
-  const recordedOomKills: RecordedOomKill[] = [];
-  const lastOomKills = new Map<string, number>();
+  const oomKills = new OomKillLedger();
   const samples: ReplaySample[] = [];
   const podNames = new Map<string, string>();
   const podGraceSeconds = new Map<string, number>();
   let ticks = 0;
   for (const line of trace.lines) {
     if (line.kind === "pods") {
-      metas = line.pods;
-      for (const meta of metas) {
-        if (meta.namespace !== "" && meta.name !== "") {
-          podNames.set(meta.uid, `${meta.namespace}/${meta.name}`);
-        }
-        if (meta.terminationGracePeriodSeconds !== null) {
-          podGraceSeconds.set(meta.uid, meta.terminationGracePeriodSeconds);
-        }
-      }
+      world.learn(line.pods);
+      learnNames(line.pods, podNames, podGraceSeconds);
       continue;
     }
-    current = line;
+    world.enter(line);
     ticks++;
-    for (const pod of line.pods) {
-      const previous = lastOomKills.get(pod.uid);
-      if (previous !== undefined && pod.oomKillCount > previous) {
-        recordedOomKills.push({
-          tMs: line.tMs,
-          podUid: pod.uid,
-          newKills: pod.oomKillCount - previous,
-        });
-      }
-      lastOomKills.set(pod.uid, pod.oomKillCount);
-    }
+    oomKills.add(line);
     const report = await agent.tick();
-    samples.push({
-      tMs: line.tMs,
-      swapIoPagesPerSecond: report.observation?.reading.ratePagesPerSecond ?? null,
-      swapFreeBytes: line.meminfo.swapFreeBytes,
-      swapTotalBytes: line.meminfo.swapTotalBytes,
-      pods: line.pods,
-      ...(report.headroom ? { headroom: report.headroom } : {}),
-    });
-    const kind = report.outcome?.kind;
-    if ((kind === "deleted" || kind === "evicted") && report.victim && report.trigger) {
-      actions.push({
-        tMs: line.tMs,
-        trigger: report.trigger,
-        action: kind === "evicted" ? "evict" : "delete",
-        victim: victimName(report.victim),
-        victimUid: report.victim.stats.uid,
-        evidence: describeEvidence(report),
-      });
-    }
+    samples.push(sampleOf(line, report));
+    const action = actionOf(line, report);
+    if (action !== null) actions.push(action);
   }
   const last = trace.lines.findLast((line) => line.kind === "tick");
   return {
     ticks,
     durationMs: last?.tMs ?? 0,
     actions,
-    recordedOomKills,
+    recordedOomKills: oomKills.kills,
     samples,
     podNames,
     podGraceSeconds,
+  };
+}
+
+/**
+ * The world a trace describes, as the agent's deps: a clock that follows the trace, a
+ * node that reads the current tick, and an API stand-in that only takes notes.
+ */
+class TraceWorld {
+  readonly #trace: Trace;
+  #current: TraceTick | null = null;
+  #metas: readonly PodMeta[] = [];
+  readonly #deleted = new Set<string>();
+
+  constructor(trace: Trace) {
+    this.#trace = trace;
+  }
+
+  /** The tick the agent reads next. */
+  enter(line: TraceTick): void {
+    this.#current = line;
+  }
+
+  /** The pods the recording learned from the API. */
+  learn(pods: readonly PodMeta[]): void {
+    this.#metas = pods;
+  }
+
+  deps(): { clock: Clock; sensor: NodeSensor; kube: KubeApi } {
+    return { clock: this.#clock(), sensor: this.#sensor(), kube: this.#kube() };
+  }
+
+  #clock(): Clock {
+    const startMs = Date.parse(this.#trace.header.startedAt);
+    return {
+      monotonicMs: () => this.#current?.tMs ?? 0,
+      wallTime: () => new Date(startMs + (this.#current?.tMs ?? 0)),
+      sleep: () => Promise.resolve(),
+    };
+  }
+
+  #sensor(): NodeSensor {
+    const tick = () => this.#current!;
+    return {
+      readSwapIo: () =>
+        Promise.resolve({
+          swapInPages: tick().swapInPages,
+          swapOutPages: tick().swapOutPages,
+          oomKills: tick().oomKills ?? null,
+        }),
+      readMeminfo: () => Promise.resolve(tick().meminfo),
+      scanPods: () => Promise.resolve({ pods: [...tick().pods], errors: [] }),
+      recheckSwapBytes: (cgroupPath) =>
+        Promise.resolve(
+          tick().pods.find((p) => p.cgroupPath === cgroupPath)?.swapCurrentBytes ?? "gone",
+        ),
+    };
+  }
+
+  #kube(): KubeApi {
+    const deleted = this.#deleted;
+    return {
+      listNodePods: () => Promise.resolve(this.#listNodePods()),
+      deletePod(ref: PodRef): Promise<DeleteResult> {
+        deleted.add(ref.uid);
+        return Promise.resolve({ kind: "deleted", code: 200 });
+      },
+      // A trace knows no PodDisruptionBudgets: every eviction goes through.
+      evictPod(ref: PodRef): Promise<EvictResult> {
+        deleted.add(ref.uid);
+        return Promise.resolve({ kind: "evicted", code: 201 });
+      },
+      createEvent: () => Promise.resolve({ kind: "created", code: 201 }),
+    };
+  }
+
+  /** The recorded names, plus a stand-in for any pod the recording could not name. */
+  #listNodePods(): PodMeta[] {
+    const metas = this.#metas;
+    const known = new Map(metas.map((meta) => [meta.uid, meta]));
+    for (const meta of metas) if (meta.mirrorOfUid) known.set(meta.mirrorOfUid, meta);
+    const pods: PodMeta[] = [...metas];
+    for (const pod of this.#current!.pods) {
+      if (!known.has(pod.uid)) pods.push(unnamedPod(pod.uid, this.#trace.header.nodeName));
+    }
+    // A pod the replay deleted is terminating from then on, as the API would show it.
+    return pods.map((pod) => (this.#deleted.has(pod.uid) ? { ...pod, terminating: true } : pod));
+  }
+}
+
+/** The kernel OOM kills a trace recorded: each pod's oom_kill count going up. */
+class OomKillLedger {
+  readonly kills: RecordedOomKill[] = [];
+  readonly #last = new Map<string, number>();
+
+  add(line: TraceTick): void {
+    for (const pod of line.pods) {
+      const previous = this.#last.get(pod.uid);
+      if (previous !== undefined && pod.oomKillCount > previous) {
+        this.kills.push({ tMs: line.tMs, podUid: pod.uid, newKills: pod.oomKillCount - previous });
+      }
+      this.#last.set(pod.uid, pod.oomKillCount);
+    }
+  }
+}
+
+/** The names and grace periods of the pods a recording named, by UID. */
+function learnNames(
+  metas: readonly PodMeta[],
+  podNames: Map<string, string>,
+  podGraceSeconds: Map<string, number>,
+): void {
+  for (const meta of metas) {
+    if (meta.namespace !== "" && meta.name !== "") {
+      podNames.set(meta.uid, `${meta.namespace}/${meta.name}`);
+    }
+    if (meta.terminationGracePeriodSeconds !== null) {
+      podGraceSeconds.set(meta.uid, meta.terminationGracePeriodSeconds);
+    }
+  }
+}
+
+/** What one replayed tick read and what the agent made of it. */
+function sampleOf(line: TraceTick, report: TickReport): ReplaySample {
+  return {
+    tMs: line.tMs,
+    swapIoPagesPerSecond: report.observation?.reading.ratePagesPerSecond ?? null,
+    swapFreeBytes: line.meminfo.swapFreeBytes,
+    swapTotalBytes: line.meminfo.swapTotalBytes,
+    pods: line.pods,
+    ...(report.headroom ? { headroom: report.headroom } : {}),
+  };
+}
+
+/** The action of a tick where the API took a DELETE or an eviction; null otherwise. */
+function actionOf(line: TraceTick, report: TickReport): ReplayAction | null {
+  const verb = replayVerb(report.outcome);
+  if (verb === null || !report.victim || !report.trigger) return null;
+  return {
+    tMs: line.tMs,
+    trigger: report.trigger,
+    action: verb,
+    victim: victimName(report.victim),
+    victimUid: report.victim.stats.uid,
+    evidence: describeEvidence(report),
   };
 }
 

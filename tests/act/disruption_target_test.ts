@@ -7,6 +7,7 @@ import {
   STRATEGIC_MERGE_PATCH,
 } from "../../src/act/disruption_target.ts";
 import { createKubeClient } from "../../src/act/kube_client.ts";
+import { API_TIMEOUT_MS } from "../../src/config.ts";
 import { terminate, type TerminateHow } from "../../src/act/terminate.ts";
 import type { Candidate } from "../../src/decide/select.ts";
 import { denoHostFs } from "../../src/sense/host_fs.ts";
@@ -24,7 +25,10 @@ async function setup() {
     tls: false,
     pods: [makePod({ name: "batch-7", namespace: "jobs", uid: UID, nodeName: "node-a" })],
   });
-  const kube = createKubeClient(standinConnection(api, "t"), { allowInsecureHttp: true });
+  const kube = createKubeClient(standinConnection(api, "t"), {
+    timeoutMs: API_TIMEOUT_MS,
+    allowInsecureHttp: true,
+  });
   const victim: Candidate = {
     stats: {
       uid: UID,

@@ -9,7 +9,7 @@ import {
   truncateUtf8,
 } from "../../src/act/events.ts";
 import { createKubeClient, type KubeClient } from "../../src/act/kube_client.ts";
-import { DEFAULTS } from "../../src/config.ts";
+import { API_TIMEOUT_MS, DEFAULTS } from "../../src/config.ts";
 import { agentLogger } from "../../src/observe/log.ts";
 import {
   type ApiStandin,
@@ -59,7 +59,10 @@ async function withStandin(fn: (api: ApiStandin, kube: KubeClient) => Promise<vo
     token: "t",
     pods: [makePod({ name: "db-0", namespace: "shop", uid: VICTIM_UID, nodeName: "node-a" })],
   });
-  const kube = createKubeClient(standinConnection(api, "t"), { allowInsecureHttp: true });
+  const kube = createKubeClient(standinConnection(api, "t"), {
+    timeoutMs: API_TIMEOUT_MS,
+    allowInsecureHttp: true,
+  });
   try {
     await fn(api, kube);
   } finally {
@@ -235,5 +238,27 @@ Deno.test("recordTerminationEvent() says Evict for an eviction and for a dry run
       assert.equal(event.action, action, `${mode} ${outcome.kind}`);
       assert.match(event.note, note, `${mode} ${outcome.kind}`);
     }
+  });
+});
+
+Deno.test("recordTerminationEvent() names the Event with the randomness it is given", async () => {
+  await withStandin(async (api, kube) => {
+    const bytes = new Uint8Array([0xde, 0xad, 0xbe, 0xef, 0x00, 0x01, 0x02, 0x03]);
+    const deps = {
+      kube,
+      clock: new FakeClock(),
+      log: agentLogger("test"),
+      randomBytes: (length: number) => bytes.slice(0, length),
+    };
+    const decision = {
+      observation: observation(3000, 10_000, 0, "sustained"),
+      selection: { ranked: [victim], rejected: [] },
+      victim,
+      outcome: { kind: "deleted", code: 200 } as const,
+    };
+    const config = { ...DEFAULTS, nodeName: "node-a" };
+    assert.equal(await recordTerminationEvent(deps, config, "swap-io", decision), "sent");
+    const event = api.events[0]! as unknown as EventV1Body;
+    assert.equal(event.metadata.name, `${victim.pod!.name}.deadbeef00010203`);
   });
 });

@@ -10,6 +10,7 @@ import {
   type KubeClientOptions,
   type KubeConnection,
 } from "../../src/act/kube_client.ts";
+import { API_TIMEOUT_MS } from "../../src/config.ts";
 import { type ApiStandin, makePod, startApiStandin } from "../fakes/api_standin.ts";
 
 const NODE = "node-1";
@@ -25,7 +26,7 @@ const BASE: KubeConnection = {
 
 async function withStandin(
   fn: (api: ApiStandin, client: KubeClient, skipped: string[][]) => Promise<void>,
-  options: KubeClientOptions = {},
+  options: Partial<KubeClientOptions> = {},
 ): Promise<void> {
   const api = await startApiStandin({
     tls: false,
@@ -33,6 +34,7 @@ async function withStandin(
   });
   const skipped: string[][] = [];
   const client = createKubeClient({ ...BASE, server: api.url }, {
+    timeoutMs: API_TIMEOUT_MS,
     allowInsecureHttp: true,
     onSkippedItems: (reasons) => skipped.push([...reasons]),
     ...options,
@@ -51,11 +53,14 @@ Deno.test("an http:// server is refused unless allowInsecureHttp, and nothing is
   const api = await startApiStandin({ tls: false });
   try {
     assert.throws(
-      () => createKubeClient({ ...BASE, server: api.url }),
+      () => createKubeClient({ ...BASE, server: api.url }, { timeoutMs: API_TIMEOUT_MS }),
       /plain http:\/\/ would send the bearer token in clear text; use https:\/\/, or pass --allow-insecure-http/,
     );
     assert.equal(api.requests.length, 0);
-    const client = createKubeClient({ ...BASE, server: api.url }, { allowInsecureHttp: true });
+    const client = createKubeClient({ ...BASE, server: api.url }, {
+      timeoutMs: API_TIMEOUT_MS,
+      allowInsecureHttp: true,
+    });
     await client.listNodePods(NODE);
     client.close();
     assert.equal(api.requests.length, 1);
@@ -66,12 +71,15 @@ Deno.test("an http:// server is refused unless allowInsecureHttp, and nothing is
 
 Deno.test("a server URL with user:pass@ is refused and the password is never repeated", () => {
   for (const server of ["https://admin:s3cret@10.0.0.1:6443", "https://s3cret@10.0.0.1:6443"]) {
-    assert.throws(() => createKubeClient({ ...BASE, server }), (error: Error) => {
-      assert.match(error.message, /credentials in the URL are not supported/);
-      assert.ok(!error.message.includes("s3cret"), error.message);
-      assert.ok(error.message.includes("https://***@10.0.0.1:6443"), error.message);
-      return true;
-    });
+    assert.throws(
+      () => createKubeClient({ ...BASE, server }, { timeoutMs: API_TIMEOUT_MS }),
+      (error: Error) => {
+        assert.match(error.message, /credentials in the URL are not supported/);
+        assert.ok(!error.message.includes("s3cret"), error.message);
+        assert.ok(error.message.includes("https://***@10.0.0.1:6443"), error.message);
+        return true;
+      },
+    );
   }
 });
 
@@ -206,6 +214,7 @@ Deno.test("a refused connection is a failed write (nothing sent), a reset after 
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
   const refused = createKubeClient({ ...BASE, server: `http://127.0.0.1:${port}` }, {
+    timeoutMs: API_TIMEOUT_MS,
     allowInsecureHttp: true,
   });
   const ref = { namespace: "default", name: "web-0", uid: "uid-web-0" };

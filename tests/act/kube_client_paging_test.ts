@@ -41,7 +41,7 @@ function onNode(pods: V1Pod[]): V1Pod[] {
 async function withClient(
   pods: V1Pod[],
   fn: (api: ApiStandin, client: KubeClient) => Promise<void>,
-  options: KubeClientOptions | ((api: ApiStandin) => KubeClientOptions) = {},
+  options: Partial<KubeClientOptions> | ((api: ApiStandin) => Partial<KubeClientOptions>) = {},
 ): Promise<void> {
   const api = await startApiStandin({ pods, tls: false });
   const client = createKubeClient({
@@ -51,7 +51,11 @@ async function withClient(
     clientCertPem: null,
     clientKeyPem: null,
     token: null,
-  }, { allowInsecureHttp: true, ...(typeof options === "function" ? options(api) : options) });
+  }, {
+    allowInsecureHttp: true,
+    timeoutMs: 10_000,
+    ...(typeof options === "function" ? options(api) : options),
+  });
   try {
     await fn(api, client);
   } finally {

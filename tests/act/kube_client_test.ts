@@ -6,7 +6,12 @@ import {
   type KubeClientOptions,
   type KubeConnection,
 } from "../../src/act/kube_client.ts";
-import { fileTokenSource, staticTokenSource } from "../../src/act/token_source.ts";
+import { API_TIMEOUT_MS } from "../../src/config.ts";
+import {
+  denoConnectionDeps,
+  fileTokenSource,
+  staticTokenSource,
+} from "../../src/act/token_source.ts";
 import {
   type ApiStandin,
   type ApiStandinOptions,
@@ -46,7 +51,7 @@ async function withClient(
   standin: ApiStandinOptions,
   fn: (api: ApiStandin, client: KubeClient, calls: [string, number | null][]) => Promise<void>,
   connection: Partial<KubeConnection> | ((api: ApiStandin) => Partial<KubeConnection>) = {},
-  options: KubeClientOptions = {},
+  options: Partial<KubeClientOptions> = {},
 ): Promise<void> {
   const api = await startApiStandin(standin);
   const calls: [string, number | null][] = [];
@@ -62,7 +67,12 @@ async function withClient(
         token: standin.token === undefined ? null : staticTokenSource(standin.token),
         ...(typeof connection === "function" ? connection(api) : connection),
       },
-      { allowInsecureHttp: true, onRequest: (verb, code) => calls.push([verb, code]), ...options },
+      {
+        timeoutMs: API_TIMEOUT_MS,
+        allowInsecureHttp: true,
+        onRequest: (verb, code) => calls.push([verb, code]),
+        ...options,
+      },
     );
     await fn(api, client, calls);
   } finally {
@@ -397,7 +407,7 @@ Deno.test("evictPod() re-reads the token on 401 and times out on a hanging serve
   try {
     const tokenPath = `${dir}/token`;
     await Deno.writeTextFile(tokenPath, "old-token\n");
-    const token = fileTokenSource(tokenPath, { maxAgeMs: 3_600_000 });
+    const token = fileTokenSource(tokenPath, { ...denoConnectionDeps, maxAgeMs: 3_600_000 });
     await withClient(
       { pods: pods(), token: "old-token" },
       async (api, client, calls) => {
@@ -433,7 +443,7 @@ Deno.test("a 401 re-reads the token file and retries once", async () => {
   try {
     const tokenPath = `${dir}/token`;
     await Deno.writeTextFile(tokenPath, "old-token\n");
-    const token = fileTokenSource(tokenPath, { maxAgeMs: 3_600_000 });
+    const token = fileTokenSource(tokenPath, { ...denoConnectionDeps, maxAgeMs: 3_600_000 });
     await withClient({ pods: pods(), token: "old-token" }, async (api, client, calls) => {
       assert.equal((await client.listNodePods(NODE)).length, 4);
       // The kubelet rotates the token: the server now wants the new one.
@@ -567,7 +577,7 @@ Deno.test("mutual TLS: without a client certificate the handshake fails clearly"
     clientCertPem: null,
     clientKeyPem: null,
     token: null,
-  });
+  }, { timeoutMs: API_TIMEOUT_MS });
   try {
     await assert.rejects(
       client.listNodePods(NODE),
@@ -595,20 +605,39 @@ Deno.test("createKubeClient() rejects bad settings up front", () => {
     clientKeyPem: null,
     token: null,
   };
-  assert.throws(() => createKubeClient({ ...base, server: "ftp://127.0.0.1:6443" }), {
-    message: 'Cannot use API server "ftp://127.0.0.1:6443": the scheme must be https',
-  });
-  assert.throws(() => createKubeClient({ ...base, server: "127.0.0.1:6443" }), {
-    message: 'Cannot use API server "127.0.0.1:6443": not a URL (expected https://host:port)',
-  });
-  assert.throws(() => createKubeClient({ ...base, caPem: "garbage", caSource: '"/x/ca.crt"' }), {
-    message: 'Cannot use the CA from "/x/ca.crt": no PEM certificate found',
-  });
-  assert.throws(() => createKubeClient({ ...base, clientCertPem: "x" }), {
-    message: "Cannot use the client certificate: the key is missing",
-  });
   assert.throws(
-    () => createKubeClient({ ...base, clientCertPem: "garbage", clientKeyPem: "garbage" }),
+    () =>
+      createKubeClient({ ...base, server: "ftp://127.0.0.1:6443" }, { timeoutMs: API_TIMEOUT_MS }),
+    {
+      message: 'Cannot use API server "ftp://127.0.0.1:6443": the scheme must be https',
+    },
+  );
+  assert.throws(
+    () => createKubeClient({ ...base, server: "127.0.0.1:6443" }, { timeoutMs: API_TIMEOUT_MS }),
+    {
+      message: 'Cannot use API server "127.0.0.1:6443": not a URL (expected https://host:port)',
+    },
+  );
+  assert.throws(
+    () =>
+      createKubeClient({ ...base, caPem: "garbage", caSource: '"/x/ca.crt"' }, {
+        timeoutMs: API_TIMEOUT_MS,
+      }),
+    {
+      message: 'Cannot use the CA from "/x/ca.crt": no PEM certificate found',
+    },
+  );
+  assert.throws(
+    () => createKubeClient({ ...base, clientCertPem: "x" }, { timeoutMs: API_TIMEOUT_MS }),
+    {
+      message: "Cannot use the client certificate: the key is missing",
+    },
+  );
+  assert.throws(
+    () =>
+      createKubeClient({ ...base, clientCertPem: "garbage", clientKeyPem: "garbage" }, {
+        timeoutMs: API_TIMEOUT_MS,
+      }),
     { message: "Cannot use the client certificate: No certificates found in certificate data" },
   );
 });
@@ -627,7 +656,7 @@ Deno.test("a token that cannot be read fails the call, not the process", async (
     assert.equal(result.kind, "failed");
     assert.equal(result.code, null);
     assert.equal(api.requests.length, 0);
-  }, { token: fileTokenSource("/nonexistent/token") });
+  }, { token: fileTokenSource("/nonexistent/token", denoConnectionDeps) });
 });
 
 Deno.test("close() is idempotent and later calls fail cleanly", async () => {

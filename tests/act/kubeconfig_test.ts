@@ -6,6 +6,8 @@ import {
   selectFromKubeconfig,
 } from "../../src/act/kubeconfig.ts";
 import { createKubeClient, type KubeConnection } from "../../src/act/kube_client.ts";
+import { API_TIMEOUT_MS } from "../../src/config.ts";
+import { type ConnectionDeps, denoConnectionDeps } from "../../src/act/token_source.ts";
 import { makePod, startApiStandin, writeKubeconfig } from "../fakes/api_standin.ts";
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIBca\n-----END CERTIFICATE-----\n";
@@ -50,12 +52,15 @@ ${user}
 `;
 }
 
-/** An in-memory file system for readTextFile. */
-function files(contents: Record<string, string>) {
-  return (path: string): Promise<string> =>
-    path in contents
-      ? Promise.resolve(contents[path]!)
-      : Promise.reject(new Deno.errors.NotFound(`No such file or directory: '${path}'`));
+/** An in-memory file system for readTextFile, and the real monotonic clock. */
+function files(contents: Record<string, string>): ConnectionDeps {
+  return {
+    readTextFile: (path: string): Promise<string> =>
+      path in contents
+        ? Promise.resolve(contents[path]!)
+        : Promise.reject(new Deno.errors.NotFound(`No such file or directory: '${path}'`)),
+    now: () => performance.now(),
+  };
 }
 
 async function rejectsWith(
@@ -236,7 +241,7 @@ Deno.test("selectFromKubeconfig() treats a context without a user as anonymous",
 });
 
 Deno.test("loadKubeconfig() reads referenced files and builds the connection", async () => {
-  const readTextFile = files({
+  const deps = files({
     [PATH]: kubeconfig(
       "    tokenFile: token\n    client-certificate: client.crt\n    client-key: client.key",
       "    server: https://dev.example:6443\n    certificate-authority: ca.crt",
@@ -246,7 +251,7 @@ Deno.test("loadKubeconfig() reads referenced files and builds the connection", a
     "/home/u/.kube/client.crt": CERT,
     "/home/u/.kube/client.key": KEY,
   });
-  const connection = await loadKubeconfig(PATH, readTextFile);
+  const connection = await loadKubeconfig(PATH, deps);
   assert.equal(connection.server, "https://dev.example:6443");
   assert.equal(connection.caPem, CA);
   assert.equal(
@@ -313,7 +318,7 @@ Deno.test("loadKubeconfig() of a stand-in's kubeconfig lists pods over HTTPS wit
       caPem: api.caPem,
       token: "standin-token",
     });
-    const connection = await loadKubeconfig(path);
+    const connection = await loadKubeconfig(path, denoConnectionDeps);
     assert.match(connection.caSource ?? "", /certificate-authority-data of kubeconfig/);
     await withClient(connection, async (client) => {
       assert.deepEqual((await client.listNodePods("node-1")).map((p) => p.name), ["web-0"]);
@@ -350,7 +355,7 @@ users:
     tokenFile: ./token
 `,
     );
-    const connection = await loadKubeconfig(`${dir}/config.yaml`);
+    const connection = await loadKubeconfig(`${dir}/config.yaml`, denoConnectionDeps);
     await withClient(connection, async (client) => {
       assert.deepEqual(await client.listNodePods("node-1"), []);
       api.setToken("second");
@@ -381,7 +386,7 @@ Deno.test("loadKubeconfig() with a client certificate completes a mutual TLS han
       clientCertPem: api.clientCertPem,
       clientKeyPem: api.clientKeyPem,
     });
-    const connection = await loadKubeconfig(path);
+    const connection = await loadKubeconfig(path, denoConnectionDeps);
     assert.equal(connection.token, null);
     await withClient(connection, async (client) => {
       assert.deepEqual((await client.listNodePods("node-1")).map((p) => p.uid), ["u1"]);
@@ -397,7 +402,7 @@ async function withClient(
   connection: KubeConnection,
   fn: (client: ReturnType<typeof createKubeClient>) => Promise<void>,
 ) {
-  const client = createKubeClient(connection);
+  const client = createKubeClient(connection, { timeoutMs: API_TIMEOUT_MS });
   try {
     await fn(client);
   } finally {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createKubeClient } from "../../src/act/kube_client.ts";
+import { API_TIMEOUT_MS } from "../../src/config.ts";
 import { terminate } from "../../src/act/terminate.ts";
 import type { Candidate } from "../../src/decide/select.ts";
 import { denoHostFs } from "../../src/sense/host_fs.ts";
@@ -15,7 +16,10 @@ async function setup(swapText: string | null) {
     tls: false,
     pods: [makePod({ name: "db-0", uid: UID, nodeName: "node-a" })],
   });
-  const kube = createKubeClient(standinConnection(api, "t"), { allowInsecureHttp: true });
+  const kube = createKubeClient(standinConnection(api, "t"), {
+    timeoutMs: API_TIMEOUT_MS,
+    allowInsecureHttp: true,
+  });
   const victim: Candidate = {
     stats: {
       uid: UID,

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { fileTokenSource, staticTokenSource } from "../../src/act/token_source.ts";
+import {
+  denoConnectionDeps,
+  fileTokenSource,
+  staticTokenSource,
+} from "../../src/act/token_source.ts";
 
 /** A token file in memory that counts its reads. */
 function fakeFile(initial: string | null) {
@@ -48,7 +52,10 @@ Deno.test("fileTokenSource() re-reads after invalidate()", async () => {
 
 Deno.test("fileTokenSource() shares one read between concurrent callers", async () => {
   const file = fakeFile("one");
-  const token = fileTokenSource("/sa/token", { readTextFile: file.readTextFile });
+  const token = fileTokenSource("/sa/token", {
+    readTextFile: file.readTextFile,
+    now: () => performance.now(),
+  });
   assert.deepEqual(await Promise.all([token.get(), token.get(), token.get()]), [
     "one",
     "one",
@@ -59,7 +66,10 @@ Deno.test("fileTokenSource() shares one read between concurrent callers", async 
 
 Deno.test("fileTokenSource() rejects a missing or empty file, and recovers", async () => {
   const file = fakeFile(null);
-  const token = fileTokenSource("/sa/token", { readTextFile: file.readTextFile });
+  const token = fileTokenSource("/sa/token", {
+    readTextFile: file.readTextFile,
+    now: () => performance.now(),
+  });
   await assert.rejects(token.get(), {
     message: `Cannot read token file "/sa/token": No such file: readfile '/sa/token'`,
   });
@@ -69,11 +79,11 @@ Deno.test("fileTokenSource() rejects a missing or empty file, and recovers", asy
   assert.equal(await token.get(), "back");
 });
 
-Deno.test("fileTokenSource() reads a real file with Deno.readTextFile by default", async () => {
+Deno.test("fileTokenSource() reads a real file with denoConnectionDeps (Deno.readTextFile)", async () => {
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeTextFile(`${dir}/token`, "real-token\n");
-    assert.equal(await fileTokenSource(`${dir}/token`).get(), "real-token");
+    assert.equal(await fileTokenSource(`${dir}/token`, denoConnectionDeps).get(), "real-token");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

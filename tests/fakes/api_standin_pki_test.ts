@@ -3,6 +3,7 @@
 // (SOOMKILLER_REQUIRE_TOOLS=1) insists on openssl.
 import assert from "node:assert/strict";
 import { createKubeClient } from "../../src/act/kube_client.ts";
+import { API_TIMEOUT_MS } from "../../src/config.ts";
 import {
   makePod,
   makeUnrelatedCaPem,
@@ -37,7 +38,7 @@ Deno.test("Without openssl the TLS stand-in uses the committed PKI, and a client
     const api = await startApiStandin({
       pods: [makePod({ name: "a", uid: "u1", nodeName: "n1" })],
     });
-    const kube = createKubeClient(standinConnection(api));
+    const kube = createKubeClient(standinConnection(api), { timeoutMs: API_TIMEOUT_MS });
     try {
       assert.match(api.url, /^https:/);
       assert.equal(api.caPem, await fixture("ca.pem"));
@@ -45,7 +46,9 @@ Deno.test("Without openssl the TLS stand-in uses the committed PKI, and a client
       // A CA that signed nothing here still fails verification.
       const other = await makeUnrelatedCaPem();
       assert.equal(other, await fixture("other-ca.pem"));
-      const stranger = createKubeClient({ ...standinConnection(api), caPem: other });
+      const stranger = createKubeClient({ ...standinConnection(api), caPem: other }, {
+        timeoutMs: API_TIMEOUT_MS,
+      });
       try {
         await assert.rejects(stranger.listNodePods("n1"));
       } finally {

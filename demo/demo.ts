@@ -2,14 +2,17 @@
  * `deno task demo`: the real agent loop against a synthetic node — a temp kubelet-shaped
  * cgroup tree, a scripted /proc/vmstat and an in-process Kubernetes API stand-in — with a
  * readable timeline. No root, no cluster, about 15 s.
+ *
+ * It lives outside src/ because it drives the agent with the test fakes (tests/fakes/): product
+ * code never imports test code.
  */
-import { createKubeClient } from "./act/kube_client.ts";
-import { Agent } from "./agent.ts";
-import { systemClock } from "./clock.ts";
-import { type Config, DEFAULTS } from "./config.ts";
-import { agentLogger, setupLogging } from "./observe/log.ts";
-import { denoHostFs } from "./sense/host_fs.ts";
-import { hostSensor } from "./sense/node_sensor.ts";
+import { createKubeClient } from "../src/act/kube_client.ts";
+import { Agent } from "../src/agent.ts";
+import { systemClock } from "../src/clock.ts";
+import { API_TIMEOUT_MS, type Config, DEFAULTS } from "../src/config.ts";
+import { agentLogger, setupLogging } from "../src/observe/log.ts";
+import { denoHostFs } from "../src/sense/host_fs.ts";
+import { hostSensor } from "../src/sense/node_sensor.ts";
 import { makePod, standinConnection, startApiStandin } from "../tests/fakes/api_standin.ts";
 import { CgroupTree, fakeContainerId, fakePodUid } from "../tests/fakes/cgroup_tree.ts";
 import { writeProc } from "../tests/fakes/proc_tree.ts";
@@ -19,12 +22,52 @@ const DB = fakePodUid(1);
 const WEB = fakePodUid(2);
 const BATCH = fakePodUid(3);
 const MiB = 1 << 20;
+/** The node's pswpin + pswpout when the demo starts, pages. */
+const START_SWAP_IO_PAGES = 1_000_000;
 
 const say = (text: string) => console.log(`\n### ${text}`);
 
 async function demo(): Promise<void> {
   await setupLogging("text", "debug");
+  const node = await syntheticNode();
+  const config = demoConfig(node);
+  // /proc/vmstat is there before the agent's first tick reads it.
+  await writeProc(node.procRoot, {
+    swapInPages: START_SWAP_IO_PAGES / 2,
+    swapOutPages: START_SWAP_IO_PAGES / 2,
+  });
+  const kube = createKubeClient(standinConnection(node.api, "demo"), {
+    timeoutMs: API_TIMEOUT_MS,
+    allowInsecureHttp: true,
+  });
+  const agent = new Agent(config, {
+    sensor: hostSensor(denoHostFs, config.procRoot, config.cgroupRoot),
+    clock: systemClock,
+    kube,
+    log: agentLogger("agent"),
+  });
 
+  const stop = new AbortController();
+  const running = agent.run(stop.signal);
+  await playScript(node);
+  stop.abort();
+  await running;
+  kube.close();
+  await node.api.close();
+  await node.tree.dispose();
+  await Deno.remove(node.hostDir, { recursive: true });
+  summarize(node.api);
+}
+
+/** The node the agent watches: a cgroup tree, a /proc directory and the API stand-in. */
+interface SyntheticNode {
+  readonly tree: CgroupTree;
+  readonly hostDir: string;
+  readonly procRoot: string;
+  readonly api: Awaited<ReturnType<typeof startApiStandin>>;
+}
+
+async function syntheticNode(): Promise<SyntheticNode> {
   say("A synthetic node: three pods in a kubelet-shaped cgroup tree (systemd driver)");
   const tree = await CgroupTree.create({ driver: "systemd" });
   const hostDir = await Deno.makeTempDir({ prefix: "soomkiller-demo-" });
@@ -64,12 +107,16 @@ async function demo(): Promise<void> {
     ),
   });
   console.log(`    Kubernetes API stand-in at ${api.url}`);
+  return { tree, hostDir, procRoot, api };
+}
 
+/** Armed, with short windows so the whole story fits in 15 s. */
+function demoConfig(node: SyntheticNode): Config {
   const config: Config = {
     ...DEFAULTS,
     nodeName: NODE,
-    procRoot,
-    cgroupRoot: tree.root,
+    procRoot: node.procRoot,
+    cgroupRoot: node.tree.root,
     pollIntervalMs: 500,
     sustainedDurationMs: 3_000,
     cooldownPeriodMs: 5_000,
@@ -82,21 +129,18 @@ async function demo(): Promise<void> {
       `${config.sustainedDurationMs / 1000} s, polled every ${config.pollIntervalMs} ms, ` +
       `psi threshold ${config.psiThresholdPercent}%, cooldown ${config.cooldownPeriodMs / 1000} s`,
   );
+  return config;
+}
 
-  // The scripted node: swap I/O per phase, pages/s (pswpin + pswpout).
-  let swapIoPages = 1_000_000;
+/**
+ * The scripted node, 14 s in 250 ms steps: calm, then db-0 outgrows its limit and the node
+ * swaps until the agent's DELETE; db-0 shuts down a second later and swap I/O stops.
+ */
+async function playScript(node: SyntheticNode): Promise<void> {
+  const { tree, procRoot, api } = node;
+  // Swap I/O per phase, pages/s (pswpin + pswpout).
+  let swapIoPages = START_SWAP_IO_PAGES;
   let ratePagesPerSecond = 40;
-  await writeProc(procRoot, { swapInPages: swapIoPages / 2, swapOutPages: swapIoPages / 2 });
-  const kube = createKubeClient(standinConnection(api, "demo"), { allowInsecureHttp: true });
-  const agent = new Agent(config, {
-    sensor: hostSensor(denoHostFs, config.procRoot, config.cgroupRoot),
-    clock: systemClock,
-    kube,
-    log: agentLogger("agent"),
-  });
-
-  const stop = new AbortController();
-  const running = agent.run(stop.signal);
   const startedMs = performance.now();
   let dbDeletedAtMs: number | null = null;
   let dbSwap = 0;
@@ -130,14 +174,10 @@ async function demo(): Promise<void> {
     await writeProc(procRoot, { swapInPages: swapIoPages / 2, swapOutPages: swapIoPages / 2 });
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
 
-  stop.abort();
-  await running;
-  kube.close();
-  await api.close();
-  await tree.dispose();
-  await Deno.remove(hostDir, { recursive: true });
-
+/** Every request the agent made; throws unless db-0 was deleted. */
+function summarize(api: SyntheticNode["api"]): void {
   const summary = api.requests.map((r) => `${r.method} ${r.path}${r.search}`);
   say("API requests the agent made");
   for (const line of summary) console.log(`    ${line}`);
