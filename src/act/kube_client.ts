@@ -10,7 +10,7 @@
  */
 import type { KubeApi, KubeConnection } from "./kube_api.ts";
 import { patchPodStatusWith } from "./disruption_target.ts";
-import { checkConnectivity, listNodePods } from "./pod_list.ts";
+import { checkConnectivity, LIST_PAGE_SIZE, listNodePods } from "./pod_list.ts";
 import { createEvent, deletePod, evictPod, getPod } from "./pod_writes.ts";
 import { createTransport } from "./kube_transport.ts";
 
@@ -29,6 +29,7 @@ export type {
 export { KubeApiError } from "./kube_api.ts";
 export { isDns1123Label, isDns1123Subdomain } from "./kube_names.ts";
 export { parseRetryAfter, redactUrl } from "./kube_transport.ts";
+export { LIST_PAGE_SIZE } from "./pod_list.ts";
 
 /** Options of {@linkcode createKubeClient}. */
 export interface KubeClientOptions {
@@ -48,6 +49,8 @@ export interface KubeClientOptions {
   readonly allowInsecureHttp?: boolean;
   /** Largest response body read, bytes; a larger one fails the call. Default 16 MiB. */
   readonly maxResponseBytes?: number;
+  /** Pods per LIST page (`limit`). Default {@linkcode LIST_PAGE_SIZE} (500). */
+  readonly listPageSize?: number;
 }
 
 /** Default {@linkcode KubeClientOptions.maxResponseBytes}: a node's PodList is far smaller. */
@@ -69,6 +72,7 @@ export function createKubeClient(
   options: KubeClientOptions,
 ): KubeClient {
   const onSkippedItems = options.onSkippedItems ?? (() => {});
+  const listPageSize = options.listPageSize ?? LIST_PAGE_SIZE;
   const transport = createTransport(connection, {
     timeoutMs: options.timeoutMs,
     maxResponseBytes: options.maxResponseBytes ?? MAX_RESPONSE_BYTES,
@@ -77,7 +81,7 @@ export function createKubeClient(
   });
   const send = transport.send;
   return {
-    listNodePods: (nodeName) => listNodePods(send, nodeName, onSkippedItems),
+    listNodePods: (nodeName) => listNodePods(send, nodeName, onSkippedItems, listPageSize),
     deletePod: (ref, deleteOptions) => deletePod(send, ref, deleteOptions),
     evictPod: (ref) => evictPod(send, ref),
     createEvent: (namespace, event) => createEvent(send, namespace, event),

@@ -8,50 +8,105 @@ import { KubeApiError } from "./kube_api.ts";
 import { isDns1123Label, isDns1123Subdomain, isObject } from "./kube_names.ts";
 import { type Send, statusDetail } from "./kube_transport.ts";
 
+/** Pods per LIST page: a normal node (at most 500 pods) is one request. */
+export const LIST_PAGE_SIZE = 500;
+
+/** Pages of one LIST before the client gives up (500,000 pods at the default page size). */
+const MAX_LIST_PAGES = 1000;
+
 /**
- * GET /api/v1/pods?fieldSelector=spec.nodeName%3D<node>, from the API server's cache
- * (`resourceVersion=0`); throws KubeApiError. `onSkippedItems` hears why each left-out item
- * was left out.
+ * GET /api/v1/pods?fieldSelector=spec.nodeName%3D<node>, in pages of `pageSize` (`limit`,
+ * then `continue`); throws KubeApiError. `onSkippedItems` hears why each left-out item was
+ * left out, once for the whole list.
+ *
+ * Each page is parsed, reduced to PodMeta records and dropped before the next is fetched:
+ * the peak is bounded by a page, not the node. A node of up to `pageSize` pods is one
+ * request. The first page asks for `resourceVersion=0` (served from the API server's watch
+ * cache; a server whose cache ignores `limit` there answers with everything in one page);
+ * the next carry only the server's continue token, which holds the snapshot they read (a
+ * server refuses `resourceVersion` with `continue`). A 410 on a continue token (expired,
+ * e.g. after etcd compaction) restarts the list from scratch, once: pages of two snapshots
+ * are never mixed; a second 410 fails the LIST.
  */
 export async function listNodePods(
   send: Send,
   nodeName: string,
   onSkippedItems: (reasons: readonly string[]) => void,
+  pageSize: number = LIST_PAGE_SIZE,
 ): Promise<PodMeta[]> {
-  const query = `fieldSelector=${encodeURIComponent(`spec.nodeName=${nodeName}`)}` +
-    `&resourceVersion=0`;
-  const { status, body, retryAfterMs } = await send("GET", `/api/v1/pods?${query}`);
-  if (status < 200 || status > 299) {
-    if (status === 403) {
-      throw new KubeApiError(
-        `RBAC forbids list pods: grant verb "list" on "pods" (all namespaces) to the agent's ` +
-          `service account: ${statusDetail(status, body)}`,
-        status,
-      );
+  const base = `/api/v1/pods?fieldSelector=${
+    encodeURIComponent(`spec.nodeName=${nodeName}`)
+  }&limit=${pageSize}`;
+  const what = `Cannot list pods on node "${nodeName}"`;
+  for (let restarts = 0;; restarts++) {
+    const pods: PodMeta[] = [];
+    const skipped: string[] = [];
+    let token: string | null = null;
+    for (let page = 1;; page++) {
+      const path: string = token === null
+        ? `${base}&resourceVersion=0`
+        : `${base}&continue=${encodeURIComponent(token)}`;
+      const { status, body, retryAfterMs } = await send("GET", path);
+      const at = page === 1 ? "" : ` (page ${page})`;
+      if (status === 410 && token !== null) {
+        if (restarts >= 1) {
+          throw new KubeApiError(
+            `${what}: the continue token expired again (${
+              statusDetail(status, body)
+            }) after the list was restarted`,
+            status,
+          );
+        }
+        break; // From scratch: pages of two snapshots are never mixed.
+      }
+      if (status < 200 || status > 299) {
+        if (status === 403) {
+          throw new KubeApiError(
+            `RBAC forbids list pods: grant verb "list" on "pods" (all namespaces) to the ` +
+              `agent's service account: ${statusDetail(status, body)}`,
+            status,
+          );
+        }
+        throw new KubeApiError(`${what}${at}: ${statusDetail(status, body)}`, status, {
+          retryAfterMs,
+        });
+      }
+      const list = body as Partial<V1PodList> | null;
+      const items = list?.items;
+      if (!Array.isArray(items)) {
+        throw new KubeApiError(`${what}${at}: the response is not a PodList`, status);
+      }
+      // One malformed item costs that pod, never the node: it is left out and counted.
+      for (const item of items) {
+        const pod = toPodMeta(item, nodeName);
+        if (typeof pod === "string") skipped.push(pod);
+        else pods.push(pod);
+      }
+      // `continue` on the wire (`_continue` in the client library's model).
+      const next = (list?.metadata as Record<string, unknown> | undefined)?.["continue"];
+      if (next === undefined || next === null || next === "") {
+        if (skipped.length > 0) onSkippedItems(skipped);
+        return pods;
+      }
+      if (typeof next !== "string") {
+        throw new KubeApiError(
+          `${what}${at}: metadata.continue is not a string but ${
+            JSON.stringify(next)?.slice(0, 80)
+          }`,
+          status,
+        );
+      }
+      if (next === token || page >= MAX_LIST_PAGES) {
+        throw new KubeApiError(
+          `${what}${at}: the server is still paging after ${page} pages of ${pageSize} (${
+            next === token ? "the same continue token twice" : "too many"
+          })`,
+          status,
+        );
+      }
+      token = next;
     }
-    throw new KubeApiError(
-      `Cannot list pods on node "${nodeName}": ${statusDetail(status, body)}`,
-      status,
-      { retryAfterMs },
-    );
   }
-  const items = (body as Partial<V1PodList> | null)?.items;
-  if (!Array.isArray(items)) {
-    throw new KubeApiError(
-      `Cannot list pods on node "${nodeName}": the response is not a PodList`,
-      status,
-    );
-  }
-  // One malformed item costs that pod, never the node: it is left out and counted.
-  const pods: PodMeta[] = [];
-  const skipped: string[] = [];
-  for (const item of items) {
-    const pod = toPodMeta(item, nodeName);
-    if (typeof pod === "string") skipped.push(pod);
-    else pods.push(pod);
-  }
-  if (skipped.length > 0) onSkippedItems(skipped);
-  return pods;
 }
 
 /**

@@ -88,7 +88,10 @@ Deno.test("listNodePods() asks for the node's pods with the exact field selector
     const request = api.requests[0]!;
     assert.equal(request.method, "GET");
     assert.equal(request.path, "/api/v1/pods");
-    assert.equal(request.search, "?fieldSelector=spec.nodeName%3Dnode-1&resourceVersion=0");
+    assert.equal(
+      request.search,
+      "?fieldSelector=spec.nodeName%3Dnode-1&limit=500&resourceVersion=0",
+    );
     assert.equal(request.headers["authorization"], "Bearer t0k");
     assert.equal(request.headers["accept"], "application/json");
     assert.deepEqual(calls, [["GET", 200]]);
@@ -123,7 +126,7 @@ Deno.test("listNodePods() percent-encodes an unusual node name", async () => {
     assert.deepEqual(await client.listNodePods("a b&c"), []);
     assert.equal(
       api.requests[0]!.search,
-      "?fieldSelector=spec.nodeName%3Da%20b%26c&resourceVersion=0",
+      "?fieldSelector=spec.nodeName%3Da%20b%26c&limit=500&resourceVersion=0",
     );
   });
 });
@@ -506,7 +509,7 @@ Deno.test("a hanging API server times out with code null", async () => {
         assert.equal(error.code, null);
         assert.equal(
           error.message,
-          'GET "/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-1&resourceVersion=0" timed out after 0.3 s',
+          'GET "/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-1&limit=500&resourceVersion=0" timed out after 0.3 s',
         );
         return true;
       });
@@ -560,7 +563,7 @@ Deno.test("mutual TLS: a client certificate is presented and accepted", async ()
     assert.equal((await client.listNodePods(NODE)).length, 4);
     assert.equal(
       api.requests[0]!.search,
-      "?fieldSelector=spec.nodeName%3Dnode-1&resourceVersion=0",
+      "?fieldSelector=spec.nodeName%3Dnode-1&limit=500&resourceVersion=0",
     );
   }, (api) => ({ clientCertPem: api.clientCertPem, clientKeyPem: api.clientKeyPem }));
 });

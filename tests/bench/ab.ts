@@ -10,9 +10,14 @@
  *   parsing a line, `Deno.serve` on a free port, one HTTPS GET through
  *   `Deno.createHttpClient({ caCerts })` (the TLS client), and TLS with `Deno.serve`
  *   (what the agent cannot do without). The delta is what that thing costs by itself.
- * - **The agent**: `src/main.ts` as the bench runs it (production V8 flags, 250 pods, own
+ * - **The agent**: `src/main.ts` as the bench runs it (production deno run flags, 250 pods, own
  *   API stand-in), in-cluster and `--kubeconfig`, without the metrics endpoint, and, with
  *   `--ref=<git revision>`, the same two modes of that revision (before/after).
+ *
+ * Besides RSS, anon and file-backed (`/proc/<pid>/status`), two parts of the file-backed
+ * pages from `/proc/<pid>/smaps`: the deno binary's code (Rust and V8, touched by what the
+ * process uses) and Deno's SQLite caches under DENO_DIR (mapped by the code cache and
+ * the module analysis caches).
  *
  * `--heap` adds a heap snapshot of the idle agent (kubeconfig mode, through `--inspect`
  * on 127.0.0.1): the V8 heap's totals and its largest groups by constructor (self size).
@@ -20,7 +25,7 @@
  * Flags: `--rounds=N` [5], `--settle=S` [20], `--ref=REV`, `--heap`, `--heap-only`, `--json=FILE`,
  * `--main=FILE` (one more kubeconfig agent from another entry point, e.g. a bundle),
  * `--variant="DENO RUN FLAGS"` (repeatable: both modes once more with these flags instead of
- * the production V8 flags, e.g. `--variant="--v8-flags=--lite-mode --no-code-cache"`).
+ * the production flags, e.g. `--variant="--v8-flags=--lite-mode"`).
  */
 import { startApiStandin } from "../fakes/api_standin.ts";
 import {
@@ -29,6 +34,7 @@ import {
   inClusterUnavailable,
   type LiveAgent,
   metricsFlagFor,
+  productionRunFlags,
   readProcSample,
   sleep,
   spawnAgent,
@@ -43,7 +49,13 @@ const MAIN = `${ROOT}src/main.ts`;
 
 /** One probe: a script on the floor, or an agent variant. */
 type Probe =
-  | { readonly kind: "script"; readonly label: string; readonly script: (ctx: Context) => string }
+  | {
+    readonly kind: "script";
+    readonly label: string;
+    readonly script: (ctx: Context) => string;
+    /** Run with the agent's `deno run` flags (the floor and the others: none). */
+    readonly agentFlags?: boolean;
+  }
   | {
     readonly kind: "agent";
     readonly label: string;
@@ -60,6 +72,8 @@ type Probe =
 interface Context {
   readonly tlsUrl: string;
   readonly caPem: string;
+  /** The same over plain HTTP. */
+  readonly httpUrl: string;
 }
 
 /** The same figure over the rounds. */
@@ -67,6 +81,10 @@ interface Figures {
   rssKiB: number[];
   anonKiB: number[];
   fileKiB: number[];
+  /** Of the file-backed: the deno binary's executable pages (its code, V8's included). */
+  codeKiB: number[];
+  /** Of the file-backed: Deno's SQLite caches under DENO_DIR (code cache, dep analysis …). */
+  cacheKiB: number[];
 }
 
 /** What src/main.ts loads before it runs (relative to the worktree, the probes' cwd). */
@@ -126,6 +144,22 @@ const SCRIPTS: Probe[] = [
   },
   {
     kind: "script",
+    label: "+ fetch over plain HTTP (no TLS)",
+    script: (ctx) =>
+      `await (await fetch(${JSON.stringify(ctx.httpUrl)})).arrayBuffer();\n${FLOOR_SCRIPT}`,
+  },
+  {
+    kind: "script",
+    label: "+ TLS by hand: Deno.connectTls, one GET, no fetch",
+    script: (ctx) => connectTlsScript(ctx) + FLOOR_SCRIPT,
+  },
+  {
+    kind: "script",
+    label: "+ the tick's synchronous reads (3 files and a directory a second)",
+    script: () => SYNC_READS,
+  },
+  {
+    kind: "script",
     label: "+ the agent's modules, imported and not run",
     script: () => `${IMPORT_AGENT}\n${FLOOR_SCRIPT}`,
   },
@@ -137,7 +171,32 @@ const SCRIPTS: Probe[] = [
       `Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => new Response("x"));\n` +
       tlsFloorScript(ctx.tlsUrl, ctx.caPem),
   },
+  {
+    kind: "script",
+    label: "+ all the agent needs, not run (TLS, Deno.listen, modules, reads), agent flags",
+    agentFlags: true,
+    script: (ctx) =>
+      `${IMPORT_AGENT}\n` +
+      `const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });\n` +
+      `(async () => { for await (const c of l) c.close(); })();\n` +
+      tlsFloorScript(ctx.tlsUrl, ctx.caPem).replace(FLOOR_SCRIPT, "") + SYNC_READS,
+  },
 ];
+
+/** The tick's file reads (host_fs.ts: lstat, then a synchronous read), once a second. */
+const SYNC_READS = `setInterval(() => { for (const f of ["/proc/meminfo", "/proc/vmstat", ` +
+  `"/proc/pressure/memory"]) { try { Deno.lstatSync(f); Deno.readTextFileSync(f); } catch {} } ` +
+  `for (const _ of Deno.readDirSync("/proc/self")) {} }, 1000);`;
+
+/** One GET over `Deno.connectTls` with the stand-in's CA, HTTP/1.1 by hand. */
+function connectTlsScript(ctx: Context): string {
+  const url = new URL(ctx.tlsUrl);
+  return `const c = await Deno.connectTls({ hostname: ${JSON.stringify(url.hostname)}, ` +
+    `port: ${url.port}, caCerts: [${JSON.stringify(ctx.caPem)}] });\n` +
+    `await c.write(new TextEncoder().encode("GET ${url.pathname} HTTP/1.1\\r\\nHost: x\\r\\n` +
+    `Connection: close\\r\\n\\r\\n"));\n` +
+    `const b = new Uint8Array(65536); while ((await c.read(b)) !== null) {}\n`;
+}
 
 function agentProbes(
   ref: string | null,
@@ -197,9 +256,12 @@ async function exportRevision(ref: string): Promise<string> {
 }
 
 /** `deno run -A --no-lock -` with `script` on stdin (no lockfile entries for the probes). */
-async function spawnProbeScript(script: string): Promise<Deno.ChildProcess> {
+async function spawnProbeScript(
+  script: string,
+  flags: readonly string[] = [],
+): Promise<Deno.ChildProcess> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--no-lock", "-"],
+    args: ["run", "-A", "--no-lock", ...flags, "-"],
     stdin: "piped",
     stdout: "null",
     stderr: "null",
@@ -209,14 +271,6 @@ async function spawnProbeScript(script: string): Promise<Deno.ChildProcess> {
   await writer.write(new TextEncoder().encode(script + "\n"));
   await writer.close();
   return child;
-}
-
-/** The `--v8-flags=…` of deno.json's start task. */
-async function productionV8Flags(): Promise<string[]> {
-  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)) as {
-    tasks: Record<string, string>;
-  };
-  return config.tasks.start?.match(/--v8-flags=\S+/g) ?? [];
 }
 
 function median(values: readonly number[]): number {
@@ -247,7 +301,9 @@ async function round(
   try {
     for (const probe of probes) {
       if (probe.kind === "script") {
-        children.push(await spawnProbeScript(probe.script(ctx)));
+        children.push(
+          await spawnProbeScript(probe.script(ctx), probe.agentFlags ? denoFlags : []),
+        );
         agents.push(null);
         continue;
       }
@@ -275,10 +331,13 @@ async function round(
     return children.map((child) => {
       if (child === null) return null;
       const sample = readProcSample(child.pid, 100, 0);
+      const split = smapsSplit(child.pid);
       return {
         rssKiB: [sample.rssKiB],
         anonKiB: [sample.rssAnonKiB],
         fileKiB: [sample.rssFileKiB],
+        codeKiB: [split.codeKiB],
+        cacheKiB: [split.cacheKiB],
       };
     });
   } finally {
@@ -290,6 +349,34 @@ async function round(
     }
     for (const api of apis) await api.close();
   }
+}
+
+/**
+ * From `/proc/<pid>/smaps`: the resident KiB of the deno binary's executable mappings and of
+ * Deno's cache databases (files named `*_cache_v<N>`, e.g. `v8_code_cache_v2`).
+ */
+export function smapsSplit(pid: number): { codeKiB: number; cacheKiB: number } {
+  let codeKiB = 0;
+  let cacheKiB = 0;
+  let kind: "code" | "cache" | null = null;
+  const deno = Deno.execPath();
+  for (const line of Deno.readTextFileSync(`/proc/${pid}/smaps`).split("\n")) {
+    const mapping = line.match(/^[0-9a-f]+-[0-9a-f]+ (\S+) \S+ \S+ \S+\s*(.*)$/);
+    if (mapping !== null) {
+      const [, perms, path] = mapping as unknown as [string, string, string];
+      kind = path === deno && perms.includes("x")
+        ? "code"
+        : /_cache_v\d+(-shm|-wal)?$/.test(path)
+        ? "cache"
+        : null;
+      continue;
+    }
+    const rss = line.match(/^Rss:\s+(\d+) kB/);
+    if (rss === null || kind === null) continue;
+    if (kind === "code") codeKiB += Number(rss[1]);
+    else cacheKiB += Number(rss[1]);
+  }
+  return { codeKiB, cacheKiB };
 }
 
 /** Memory use and a heap snapshot (after a full GC) of the process on inspector `port`. */
@@ -372,7 +459,7 @@ async function heapSnapshot(
       )
         .join(", ");
     return [
-      `Deno.memoryUsage() after a full GC (both with ${denoFlags.join(" ") || "no V8 flags"}): ` +
+      `Deno.memoryUsage() after a full GC (both with ${denoFlags.join(" ") || "no flags"}): ` +
       `idle agent ${usage(a.memory)}; floor ${usage(f.memory)}`,
       "",
       ...summarizeSnapshots(a.snapshot, f.snapshot),
@@ -495,17 +582,28 @@ async function main(args: readonly string[]): Promise<number> {
     a.slice("--variant=".length)
   );
   const jsonPath = flag("json") ?? null;
-  const denoFlags = await productionV8Flags();
+  const denoFlags = await productionRunFlags();
   const unavailable = await inClusterUnavailable();
   const checkout = ref === null ? null : await exportRevision(ref);
   const node = await buildSyntheticNode({ pods: 250, tempDir: Deno.env.get("TMPDIR") ?? "/tmp" });
   const tls = await startApiStandin({ tls: true });
+  const http = await startApiStandin({ tls: false });
   try {
-    const ctx = { tlsUrl: `${tls.url}/api/v1/pods`, caPem: tls.caPem! };
+    const ctx = {
+      tlsUrl: `${tls.url}/api/v1/pods`,
+      caPem: tls.caPem!,
+      httpUrl: `${http.url}/api/v1/pods`,
+    };
     const probes = [...SCRIPTS, ...agentProbes(ref, checkout, extraMain, variants)].filter((p) =>
       p.kind === "script" || p.mode === "kubeconfig" || unavailable === null
     );
-    const figures: Figures[] = probes.map(() => ({ rssKiB: [], anonKiB: [], fileKiB: [] }));
+    const figures: Figures[] = probes.map(() => ({
+      rssKiB: [],
+      anonKiB: [],
+      fileKiB: [],
+      codeKiB: [],
+      cacheKiB: [],
+    }));
     const heapOnly = args.includes("--heap-only");
     for (let r = 1; r <= (heapOnly ? 0 : rounds); r++) {
       console.error(`ab: round ${r} of ${rounds} (${probes.length} probes, ${settle} s) …`);
@@ -515,19 +613,20 @@ async function main(args: readonly string[]): Promise<number> {
         figures[i]!.rssKiB.push(...sample.rssKiB);
         figures[i]!.anonKiB.push(...sample.anonKiB);
         figures[i]!.fileKiB.push(...sample.fileKiB);
+        figures[i]!.codeKiB.push(...sample.codeKiB);
+        figures[i]!.cacheKiB.push(...sample.cacheKiB);
       });
     }
     const floor = median(figures[0]!.rssKiB);
     const mib = (kib: number) => (kib / 1024).toFixed(1);
     const lines = heapOnly ? [] : [
       `A/B: median of ${rounds} rounds, sampled ${settle} s after start (agents: after their ` +
-      `start line); Deno ${Deno.version.deno}; agents with ${
-        denoFlags.join(" ") || "no V8 flags"
-      }` +
+      `start line); Deno ${Deno.version.deno}; agents with ${denoFlags.join(" ") || "no flags"}` +
       (unavailable === null ? "" : `; in-cluster skipped: ${unavailable}`),
       "",
-      "| probe | RSS MiB | Δ vs floor MiB | × floor | anon MiB | file MiB | RSS min–max MiB |",
-      "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+      "| probe | RSS MiB | Δ vs floor MiB | × floor | anon MiB | file MiB | of which deno code " +
+      "MiB | of which DENO_DIR caches MiB | RSS min–max MiB |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
       ...probes.map((probe, i) => {
         const f = figures[i]!;
         const rss = median(f.rssKiB);
@@ -535,7 +634,9 @@ async function main(args: readonly string[]): Promise<number> {
           i === 0 ? "" : `${rss >= floor ? "+" : ""}${mib(rss - floor)}`
         } | ${(rss / floor).toFixed(2)}× | ${mib(median(f.anonKiB))} | ${
           mib(median(f.fileKiB))
-        } | ${mib(Math.min(...f.rssKiB))}–${mib(Math.max(...f.rssKiB))} |`;
+        } | ${mib(median(f.codeKiB))} | ${mib(median(f.cacheKiB))} | ${
+          mib(Math.min(...f.rssKiB))
+        }–${mib(Math.max(...f.rssKiB))} |`;
       }),
     ];
     if (heapOnly || args.includes("--heap")) {
@@ -552,6 +653,7 @@ async function main(args: readonly string[]): Promise<number> {
     return 0;
   } finally {
     await tls.close();
+    await http.close();
     await node.dispose();
     if (checkout !== null) await Deno.remove(checkout, { recursive: true });
   }

@@ -295,6 +295,23 @@ export function tlsFloorScript(url: string, caPem: string): string {
     `await (await fetch(${JSON.stringify(url)}, { client })).arrayBuffer();\n` + FLOOR_SCRIPT;
 }
 
+/**
+ * The `deno run` flags of deno.json's `start` task, between `deno run` and `src/main.ts`,
+ * without the permission set (`-P=agent`, which the bench replaces by scoped permissions):
+ * the bench starts the agent as production does (e.g. `--v8-flags=--lite-mode`).
+ */
+export async function productionRunFlags(): Promise<string[]> {
+  const config = JSON.parse(
+    await Deno.readTextFile(new URL("../../deno.json", import.meta.url)),
+  ) as { tasks: Record<string, string> };
+  const start = config.tasks.start ?? "";
+  const match = start.match(/^deno run (.*) src\/main\.ts$/);
+  if (match === null) throw new Error(`deno.json's start task is not "deno run … src/main.ts"`);
+  return match[1]!.split(" ").filter((flag) =>
+    flag !== "" && !/^(-P|--permission-set)\b/.test(flag)
+  );
+}
+
 /** Starts `deno run -A -` with `script` on stdin. */
 export async function spawnScript(script: string): Promise<Deno.ChildProcess> {
   const child = new Deno.Command(Deno.execPath(), {

@@ -14,7 +14,7 @@
  * Flags: `--quick` (idle 15 s, pressure 10 s, shorter sampling), `--micro-only`,
  * `--footprint-only`.
  */
-import { cpuPercent, type FootprintReport, runFootprint } from "./footprint.ts";
+import { cpuPercent, type FootprintReport, productionRunFlags, runFootprint } from "./footprint.ts";
 import type { MicroReport } from "./micro.ts";
 import type { Timing } from "./sampler.ts";
 
@@ -301,6 +301,7 @@ export function footprintRows(report: FootprintReport): Row[] {
       result: verdict(big.lists > 0 && big.hwmKiB <= 0.75 * DAEMONSET_LIMIT_KIB),
       raw: { ...big },
     });
+    rows.push(plain("  LIST requests until the first decision (pages of 500)", String(big.lists)));
   }
   return rows;
 }
@@ -374,8 +375,8 @@ async function main(args: readonly string[]): Promise<number> {
     rows.push(...microRows(micro));
   }
   if (!microOnly) {
-    // The agent runs with the V8 flags of `deno task start` (and the compiled binary).
-    const denoFlags = await productionV8Flags();
+    // The agent runs with the deno run flags of `deno task start` (and the compiled binary).
+    const denoFlags = await productionRunFlags();
     footprint = await runFootprint({
       denoFlags,
       ...(quick ? { idleSeconds: 15, pressureSeconds: 10, settleSeconds: 3 } : {}),
@@ -396,7 +397,7 @@ async function main(args: readonly string[]): Promise<number> {
         `each) ${flags.join(" ")}, ${footprint.settleSeconds} s settling + ` +
         `${footprint.idleSeconds} s idle + ${footprint.pressureSeconds} s at ` +
         `${footprint.pressurePagesPerSecond} pages/s; floor: ${footprint.floorCommand}; agent ` +
-        `V8 flags as deno task start: ${(await productionV8Flags()).join(" ") || "none"}; ` +
+        `deno run flags as deno task start: ${(await productionRunFlags()).join(" ") || "none"}; ` +
         `CPU figures are noisy on a shared machine, RSS is not`,
     );
   }
@@ -419,12 +420,4 @@ async function main(args: readonly string[]): Promise<number> {
 
 if (import.meta.main) {
   Deno.exit(await main(Deno.args));
-}
-
-/** The `--v8-flags=…` of deno.json's `start` task: the bench measures what production runs. */
-async function productionV8Flags(): Promise<string[]> {
-  const config = JSON.parse(
-    await Deno.readTextFile(new URL("../../deno.json", import.meta.url)),
-  ) as { tasks: Record<string, string> };
-  return config.tasks.start?.match(/--v8-flags=\S+/g) ?? [];
 }

@@ -105,7 +105,7 @@ Deno.test("the compile step picks the deno compile target from TARGETARCH and re
   assert.equal(amd64.code, 0);
   assert.equal(
     amd64.args,
-    "compile -P=agent --v8-flags=--lite-mode --frozen --target x86_64-unknown-linux-gnu --output /out/kube-soomkiller src/main.ts",
+    "compile -P=agent --v8-flags=--lite-mode --no-code-cache --frozen --target x86_64-unknown-linux-gnu --output /out/kube-soomkiller src/main.ts",
   );
   const arm64 = await compileFor("arm64");
   assert.equal(arm64.code, 0);

@@ -18,6 +18,15 @@
  * | POST /apis/events.k8s.io/v1/namespaces/{ns}/events         | 201 Event, stored; 400/422      |
  * | GET /apis/events.k8s.io/v1/namespaces/{ns}/events          | EventList                       |
  *
+ * A pod LIST honours `limit` and `continue` as a paging API server does: with `limit`, a page
+ * of at most that many pods and, when more are left, `metadata.continue` (a token for the
+ * rest of the same list: the pods that matched when its first page was read) and
+ * `metadata.remainingItemCount`. A `continue` must come with the same namespace and
+ * `fieldSelector` and without `resourceVersion` (400 otherwise, as a real server says); a
+ * token that is not one of the stand-in's is a 400, and one made before
+ * `expireContinueTokens()` a 410 Expired. (A real server whose watch cache serves
+ * `resourceVersion=0` may ignore `limit` and send everything at once; the stand-in pages.)
+ *
  * `?dryRun=All` validates without changing anything. Errors are real `Status` objects.
  * With `token` set, a request without `Authorization: Bearer <token>` gets 401. A test can
  * inject any status (or a hang) for the next N matching requests. Every request is
@@ -64,6 +73,8 @@ export interface RequestMatcher {
   readonly method?: string;
   /** Start of the URL path, e.g. `/api/v1/namespaces/default/pods/web-0`. */
   readonly pathPrefix?: string;
+  /** Text the raw query must contain, e.g. `continue=` (a LIST's later pages). */
+  readonly searchIncludes?: string;
 }
 
 /** A canned answer. Without `body`, an error status gets a matching `Status` body. */
@@ -115,6 +126,8 @@ export interface ApiStandin {
   readonly events: EventsV1Event[];
   /** Changes the required bearer token; null: none required. */
   setToken(token: string | null): void;
+  /** Makes every continue token given out so far answer 410 Expired (etcd compaction). */
+  expireContinueTokens(): void;
   /** Answers the next `times` requests that match with `response`, or never ("hang"). */
   inject(matcher: RequestMatcher, response: CannedResponse | "hang", times?: number): void;
   /** Releases hanging requests and stops the server. */
@@ -134,6 +147,11 @@ export async function startApiStandin(options: ApiStandinOptions = {}): Promise<
   let token = options.token ?? null;
   let resourceVersion = 1000;
   let closed = false;
+  /** The lists being paged, by the id in their continue tokens. */
+  const pagedLists = new Map<number, { readonly query: string; readonly items: V1Pod[] }>();
+  let nextListId = 1;
+  /** Lists with a smaller id than this have expired. */
+  let firstLiveListId = 1;
 
   async function handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
@@ -153,7 +171,8 @@ export async function startApiStandin(options: ApiStandinOptions = {}): Promise<
       i.left > 0 &&
       (i.matcher.method === undefined ||
         i.matcher.method.toUpperCase() === request.method.toUpperCase()) &&
-      (i.matcher.pathPrefix === undefined || url.pathname.startsWith(i.matcher.pathPrefix))
+      (i.matcher.pathPrefix === undefined || url.pathname.startsWith(i.matcher.pathPrefix)) &&
+      (i.matcher.searchIncludes === undefined || url.search.includes(i.matcher.searchIncludes))
     );
     if (injection !== undefined) {
       injection.left--;
@@ -285,11 +304,58 @@ export async function startApiStandin(options: ApiStandinOptions = {}): Promise<
       }
       items = items.filter((pod) => (get(pod) === value) === (op !== "!="));
     }
+    const limitText = url.searchParams.get("limit");
+    const limit = limitText === null || limitText === "" ? 0 : Number(limitText);
+    if (!Number.isSafeInteger(limit) || limit < 0) {
+      return failure(400, "BadRequest", `invalid limit: ${JSON.stringify(limitText)}`);
+    }
+    // What a continue token must be used with: the same list, other than the token.
+    const query = `${namespace ?? ""}|${selector}`;
+    let offset = 0;
+    let listId = 0;
+    const token = url.searchParams.get("continue");
+    if (token !== null && token !== "") {
+      if ((url.searchParams.get("resourceVersion") ?? "") !== "") {
+        return failure(
+          400,
+          "BadRequest",
+          "specifying resource version is not allowed when using continue",
+        );
+      }
+      const decoded = decodeContinue(token);
+      const list = decoded === null ? undefined : pagedLists.get(decoded.id);
+      if (decoded !== null && decoded.id < firstLiveListId && decoded.id < nextListId) {
+        return failure(
+          410,
+          "Expired",
+          "The provided continue parameter is too old to display a consistent list result. " +
+            "You can start a new list without the continue parameter.",
+        );
+      }
+      if (decoded === null || list === undefined || list.query !== query) {
+        return failure(400, "BadRequest", `continue key is not valid: ${token.slice(0, 80)}`);
+      }
+      items = list.items;
+      offset = decoded.offset;
+      listId = decoded.id;
+    }
+    const end = limit === 0 ? items.length : Math.min(items.length, offset + limit);
+    const metadata: Record<string, unknown> = { resourceVersion: String(resourceVersion) };
+    if (end < items.length) {
+      if (listId === 0) {
+        listId = nextListId++;
+        pagedLists.set(listId, { query, items: [...items] });
+      }
+      metadata.continue = btoa(JSON.stringify({ id: listId, offset: end }));
+      metadata.remainingItemCount = items.length - end;
+    } else if (listId !== 0) {
+      pagedLists.delete(listId);
+    }
     return json(200, {
       apiVersion: "v1",
       kind: "PodList",
-      metadata: { resourceVersion: String(resourceVersion) },
-      items,
+      metadata,
+      items: offset === 0 && end === items.length ? items : items.slice(offset, end),
     });
   }
 
@@ -537,6 +603,10 @@ export async function startApiStandin(options: ApiStandinOptions = {}): Promise<
     setToken(next) {
       token = next;
     },
+    expireContinueTokens() {
+      firstLiveListId = nextListId;
+      pagedLists.clear();
+    },
     inject(matcher, response, times = 1) {
       injections.push({ matcher, response, left: times });
     },
@@ -724,6 +794,19 @@ function json(status: number, body: unknown): Response {
     return raw instanceof Date ? raw.toISOString().replace(/\.\d{3}Z$/, "Z") : value;
   });
   return new Response(text, { status, headers: { "content-type": "application/json" } });
+}
+
+/** A continue token of the stand-in (base64 of `{"id":N,"offset":N}`), or null. */
+function decodeContinue(token: string): { id: number; offset: number } | null {
+  try {
+    const value = JSON.parse(atob(token)) as { id?: unknown; offset?: unknown };
+    const { id, offset } = value;
+    return Number.isSafeInteger(id) && Number.isSafeInteger(offset) && (offset as number) >= 0
+      ? { id: id as number, offset: offset as number }
+      : null;
+  } catch {
+    return null;
+  }
 }
 
 function parseJson(text: string): unknown {

@@ -304,6 +304,7 @@ if (scenario.agent) {
     "-P=agent",
     // As `deno task start` and the compiled binary run it.
     "--v8-flags=--lite-mode",
+    "--no-code-cache",
     ...AGENT_DENO_FLAGS,
     "--cached-only",
     "src/main.ts",
@@ -487,6 +488,7 @@ if (scenario.record) {
       "run",
       "-P=agent",
       "--v8-flags=--lite-mode",
+      "--no-code-cache",
       "--cached-only",
       "src/main.ts",
       "record",
