@@ -91,6 +91,7 @@ interface Figures {
 const IMPORT_AGENT = [
   "./src/agent.ts",
   "./src/cli.ts",
+  "./src/cli_flags.ts",
   "./src/act/kube_client.ts",
   "./src/act/in_cluster.ts",
   "./src/observe/observability.ts",
