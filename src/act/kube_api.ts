@@ -12,30 +12,46 @@ export interface PodRef {
   readonly uid: string;
 }
 
+/** 404: the pod is already gone. */
+export type WriteGone = { readonly kind: "gone"; readonly code: 404 };
+
+/** 409: `preconditions.uid` failed, the name now belongs to a new pod (left alone). */
+export type WriteConflict = {
+  readonly kind: "conflict";
+  readonly code: 409;
+  readonly message: string;
+};
+
+/**
+ * The server may have acted: a 5xx, a timeout or a lost connection after the request was
+ * sent, a broken or unexpected 2xx body (204, not JSON). Treat as possibly done and read
+ * the pod back before trying anything else.
+ */
+export type WriteUnknown = {
+  readonly kind: "unknown";
+  readonly code: number | null;
+  readonly message: string;
+};
+
+/**
+ * Refused outright (4xx, or nothing was sent): code null when no request went out.
+ * `retryAfterMs`: the server's Retry-After, when it sent one.
+ */
+export type WriteFailed = {
+  readonly kind: "failed";
+  readonly code: number | null;
+  readonly message: string;
+  readonly retryAfterMs?: number;
+};
+
 /** What a DELETE came to. */
 export type DeleteResult =
   /** 200/202: the pod is terminating with its own grace period. */
   | { readonly kind: "deleted"; readonly code: number }
-  /** 404: already gone. */
-  | { readonly kind: "gone"; readonly code: 404 }
-  /** 409: `preconditions.uid` failed, the name now belongs to a new pod (left alone). */
-  | { readonly kind: "conflict"; readonly code: 409; readonly message: string }
-  /**
-   * The server may have acted: a 5xx, a timeout or a lost connection after the request was
-   * sent, a broken or unexpected 2xx body (204, not JSON). Treat as possibly done and read
-   * the pod back before trying anything else.
-   */
-  | { readonly kind: "unknown"; readonly code: number | null; readonly message: string }
-  /**
-   * Refused outright (4xx, or nothing was sent): code null when no request went out.
-   * `retryAfterMs`: the server's Retry-After, when it sent one.
-   */
-  | {
-    readonly kind: "failed";
-    readonly code: number | null;
-    readonly message: string;
-    readonly retryAfterMs?: number;
-  };
+  | WriteGone
+  | WriteConflict
+  | WriteUnknown
+  | WriteFailed;
 
 /** What an eviction (`POST …/pods/{name}/eviction`) came to. */
 export type EvictResult =
@@ -47,19 +63,10 @@ export type EvictResult =
    * it (the API refuses those until the budgets are fixed).
    */
   | { readonly kind: "blocked"; readonly code: 429 | 500; readonly message: string }
-  /** 404: already gone. */
-  | { readonly kind: "gone"; readonly code: 404 }
-  /** 409: `preconditions.uid` failed, the name now belongs to a new pod (left alone). */
-  | { readonly kind: "conflict"; readonly code: 409; readonly message: string }
-  /** The server may have acted (see {@linkcode DeleteResult}). */
-  | { readonly kind: "unknown"; readonly code: number | null; readonly message: string }
-  /** Refused outright (4xx, or nothing was sent); `retryAfterMs` as for a DELETE. */
-  | {
-    readonly kind: "failed";
-    readonly code: number | null;
-    readonly message: string;
-    readonly retryAfterMs?: number;
-  };
+  | WriteGone
+  | WriteConflict
+  | WriteUnknown
+  | WriteFailed;
 
 /** What reading one pod back came to (after a write whose outcome is unknown). */
 export type PodReadResult =
