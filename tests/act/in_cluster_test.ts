@@ -2,24 +2,14 @@ import assert from "node:assert/strict";
 import { inClusterConnection, SERVICE_ACCOUNT_DIR } from "../../src/act/in_cluster.ts";
 import { createKubeClient } from "../../src/act/kube_client.ts";
 import { API_TIMEOUT_MS } from "../../src/config.ts";
-import { type ConnectionDeps, denoConnectionDeps } from "../../src/act/token_source.ts";
+import { denoConnectionDeps } from "../../src/act/token_source.ts";
+import { memoryFiles } from "../fakes/connection_deps.ts";
 import { makePod, startApiStandin } from "../fakes/api_standin.ts";
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 
 function env(vars: Record<string, string>) {
   return { get: (name: string) => vars[name] };
-}
-
-/** An in-memory file system for readTextFile, and the real monotonic clock. */
-function files(contents: Record<string, string>): ConnectionDeps {
-  return {
-    readTextFile: (path: string): Promise<string> =>
-      path in contents
-        ? Promise.resolve(contents[path]!)
-        : Promise.reject(new Deno.errors.NotFound(`No such file or directory: '${path}'`)),
-    now: () => performance.now(),
-  };
 }
 
 const SA_FILES = {
@@ -30,7 +20,7 @@ const SA_FILES = {
 Deno.test("inClusterConnection() uses the service env vars and the service account files", async () => {
   const connection = await inClusterConnection(
     env({ KUBERNETES_SERVICE_HOST: "10.96.0.1", KUBERNETES_SERVICE_PORT: "443" }),
-    files(SA_FILES),
+    memoryFiles(SA_FILES),
   );
   assert.equal(connection.server, "https://10.96.0.1:443");
   assert.equal(connection.caPem, CA);
@@ -46,17 +36,17 @@ Deno.test("inClusterConnection() uses the service env vars and the service accou
 Deno.test("inClusterConnection() brackets an IPv6 service host", async () => {
   const connection = await inClusterConnection(
     env({ KUBERNETES_SERVICE_HOST: "fd00:10:96::1", KUBERNETES_SERVICE_PORT: "443" }),
-    files(SA_FILES),
+    memoryFiles(SA_FILES),
   );
   assert.equal(connection.server, "https://[fd00:10:96::1]:443");
 });
 
 Deno.test("inClusterConnection() says to pass --kubeconfig outside a cluster", async () => {
-  await assert.rejects(inClusterConnection(env({}), files(SA_FILES)), {
+  await assert.rejects(inClusterConnection(env({}), memoryFiles(SA_FILES)), {
     message: "Not running in a cluster: KUBERNETES_SERVICE_HOST is not set; pass --kubeconfig",
   });
   await assert.rejects(
-    inClusterConnection(env({ KUBERNETES_SERVICE_HOST: "10.96.0.1" }), files(SA_FILES)),
+    inClusterConnection(env({ KUBERNETES_SERVICE_HOST: "10.96.0.1" }), memoryFiles(SA_FILES)),
     {
       message: "Not running in a cluster: KUBERNETES_SERVICE_PORT is not set; pass --kubeconfig",
     },
@@ -64,7 +54,7 @@ Deno.test("inClusterConnection() says to pass --kubeconfig outside a cluster", a
   await assert.rejects(
     inClusterConnection(
       env({ KUBERNETES_SERVICE_HOST: "10.96.0.1", KUBERNETES_SERVICE_PORT: "https" }),
-      files(SA_FILES),
+      memoryFiles(SA_FILES),
     ),
     { message: 'Cannot use KUBERNETES_SERVICE_PORT "https": not a port number' },
   );
@@ -72,11 +62,11 @@ Deno.test("inClusterConnection() says to pass --kubeconfig outside a cluster", a
 
 Deno.test("inClusterConnection() names a missing service account file", async () => {
   const vars = env({ KUBERNETES_SERVICE_HOST: "10.96.0.1", KUBERNETES_SERVICE_PORT: "443" });
-  await assert.rejects(inClusterConnection(vars, files({ "/sa/token": "t" }), "/sa"), {
+  await assert.rejects(inClusterConnection(vars, memoryFiles({ "/sa/token": "t" }), "/sa"), {
     message: `Cannot read the service account CA "/sa/ca.crt": No such file or directory: ` +
       `'/sa/ca.crt'; is automountServiceAccountToken false?`,
   });
-  await assert.rejects(inClusterConnection(vars, files({ "/sa/ca.crt": CA }), "/sa"), {
+  await assert.rejects(inClusterConnection(vars, memoryFiles({ "/sa/ca.crt": CA }), "/sa"), {
     message: `Cannot read token file "/sa/token": No such file or directory: '/sa/token'; ` +
       `is automountServiceAccountToken false?`,
   });

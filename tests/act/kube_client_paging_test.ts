@@ -11,7 +11,13 @@ import {
   type KubeClientOptions,
   LIST_PAGE_SIZE,
 } from "../../src/act/kube_client.ts";
-import { type ApiStandin, makePod, startApiStandin, statusBody } from "../fakes/api_standin.ts";
+import {
+  type ApiStandin,
+  makePod,
+  standinConnection,
+  startApiStandin,
+  statusBody,
+} from "../fakes/api_standin.ts";
 import type { V1Pod } from "@kubernetes/client-node";
 
 const NODE = "node-1";
@@ -44,14 +50,7 @@ async function withClient(
   options: Partial<KubeClientOptions> | ((api: ApiStandin) => Partial<KubeClientOptions>) = {},
 ): Promise<void> {
   const api = await startApiStandin({ pods, tls: false });
-  const client = createKubeClient({
-    server: api.url,
-    caPem: null,
-    insecureSkipTlsVerify: false,
-    clientCertPem: null,
-    clientKeyPem: null,
-    token: null,
-  }, {
+  const client = createKubeClient(standinConnection(api), {
     allowInsecureHttp: true,
     timeoutMs: 10_000,
     ...(typeof options === "function" ? options(api) : options),

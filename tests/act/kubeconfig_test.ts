@@ -7,7 +7,8 @@ import {
 } from "../../src/act/kubeconfig.ts";
 import { createKubeClient, type KubeConnection } from "../../src/act/kube_client.ts";
 import { API_TIMEOUT_MS } from "../../src/config.ts";
-import { type ConnectionDeps, denoConnectionDeps } from "../../src/act/token_source.ts";
+import { denoConnectionDeps } from "../../src/act/token_source.ts";
+import { memoryFiles } from "../fakes/connection_deps.ts";
 import { makePod, startApiStandin, writeKubeconfig } from "../fakes/api_standin.ts";
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIBca\n-----END CERTIFICATE-----\n";
@@ -50,17 +51,6 @@ ${user}
   user:
     token: prod-token
 `;
-}
-
-/** An in-memory file system for readTextFile, and the real monotonic clock. */
-function files(contents: Record<string, string>): ConnectionDeps {
-  return {
-    readTextFile: (path: string): Promise<string> =>
-      path in contents
-        ? Promise.resolve(contents[path]!)
-        : Promise.reject(new Deno.errors.NotFound(`No such file or directory: '${path}'`)),
-    now: () => performance.now(),
-  };
 }
 
 async function rejectsWith(
@@ -241,7 +231,7 @@ Deno.test("selectFromKubeconfig() treats a context without a user as anonymous",
 });
 
 Deno.test("loadKubeconfig() reads referenced files and builds the connection", async () => {
-  const deps = files({
+  const deps = memoryFiles({
     [PATH]: kubeconfig(
       "    tokenFile: token\n    client-certificate: client.crt\n    client-key: client.key",
       "    server: https://dev.example:6443\n    certificate-authority: ca.crt",
@@ -265,11 +255,11 @@ Deno.test("loadKubeconfig() reads referenced files and builds the connection", a
 });
 
 Deno.test("loadKubeconfig() names a file it cannot read", async () => {
-  await rejectsWith(loadKubeconfig(PATH, files({})), `No such file or directory: '${PATH}'`);
+  await rejectsWith(loadKubeconfig(PATH, memoryFiles({})), `No such file or directory: '${PATH}'`);
   await rejectsWith(
     loadKubeconfig(
       PATH,
-      files({
+      memoryFiles({
         [PATH]: kubeconfig(undefined, "    server: https://x\n    certificate-authority: ca.crt"),
       }),
     ),
@@ -277,14 +267,14 @@ Deno.test("loadKubeconfig() names a file it cannot read", async () => {
       `No such file or directory: '/home/u/.kube/ca.crt'`,
   );
   await rejectsWith(
-    loadKubeconfig(PATH, files({ [PATH]: kubeconfig("    tokenFile: t") })),
+    loadKubeconfig(PATH, memoryFiles({ [PATH]: kubeconfig("    tokenFile: t") })),
     `users["dev-user"].user.tokenFile: Cannot read token file "/home/u/.kube/t": ` +
       `No such file or directory: '/home/u/.kube/t'`,
   );
   await rejectsWith(
     loadKubeconfig(
       PATH,
-      files({
+      memoryFiles({
         [PATH]: kubeconfig(
           undefined,
           `    server: https://x\n    certificate-authority-data: ${b64("hello")}`,
@@ -296,7 +286,7 @@ Deno.test("loadKubeconfig() names a file it cannot read", async () => {
   await rejectsWith(
     loadKubeconfig(
       PATH,
-      files({
+      memoryFiles({
         [PATH]: kubeconfig(
           `    client-certificate-data: ${b64(CERT)}\n    client-key-data: ${b64(CERT)}`,
         ),

@@ -439,16 +439,10 @@ async function heapSnapshot(
     metricsFlag: await metricsFlagFor(MAIN, options),
     options,
   });
-  const floor = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--no-lock", ...denoFlags, `--inspect=127.0.0.1:${port + 1}`, "-"],
-    stdin: "piped",
-    stdout: "null",
-    stderr: "null",
-    cwd: ROOT,
-  }).spawn();
-  const writer = floor.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(FLOOR_SCRIPT + "\n"));
-  await writer.close();
+  const floor = await spawnProbeScript(FLOOR_SCRIPT, [
+    ...denoFlags,
+    `--inspect=127.0.0.1:${port + 1}`,
+  ]);
   try {
     await started(agent);
     await sleep(settle * 1000);
