@@ -11,8 +11,6 @@ import { markDisruptionTarget } from "./disruption_target.ts";
 import type { KubeApi } from "./kube_client.ts";
 import { type Outcome, outcomeOf } from "./outcome.ts";
 
-export type { Outcome } from "./outcome.ts";
-
 export interface TerminateDeps {
   readonly sensor: NodeSensor;
   readonly kube: KubeApi;

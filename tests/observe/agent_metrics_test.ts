@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Outcome } from "../../src/act/terminate.ts";
+import type { Outcome } from "../../src/act/outcome.ts";
 import { DEFAULTS } from "../../src/config.ts";
 import { AgentMetrics, NO_RESPONSE_CODE } from "../../src/observe/agent_metrics.ts";
 import { actedTick, candidate, observation, podMeta, podStats } from "./helpers.ts";

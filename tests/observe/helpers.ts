@@ -1,7 +1,7 @@
 /** Builders of tick reports for the observe/ tests. */
 import * as records from "../fakes/pod_records.ts";
 import type { TickReport } from "../../src/agent.ts";
-import type { Outcome } from "../../src/act/terminate.ts";
+import type { Outcome } from "../../src/act/outcome.ts";
 import type { PodMeta } from "../../src/decide/pod_meta.ts";
 import {
   INITIAL_PRESSURE_STATE,
