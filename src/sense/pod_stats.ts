@@ -18,6 +18,28 @@ export interface ContainerStats {
   readonly memoryCurrentBytes: number;
   /** `memory.max`, bytes; null when `max`. */
   readonly memoryMaxBytes: number | null;
+  /**
+   * What the container's pages are, from its `memory.stat`: read only while it has swap in
+   * use (the headroom estimator's footprint); absent otherwise, in traces from before it was
+   * recorded, or when the kernel lacks a key.
+   */
+  readonly footprint?: ContainerFootprint;
+}
+
+/**
+ * A container's swap-backed memory, from `memory.stat` (bytes). Swap churn moves pages
+ * between RAM and swap and leaves `anon + shmem + swap − swapcached` flat: a page swapped
+ * back in keeps its swap slot (in the swap cache) and is then counted in both.
+ */
+export interface ContainerFootprint {
+  /** `anon`: anonymous pages in RAM (swap-cache pages included). */
+  readonly anonBytes: number;
+  /** `shmem`: shared memory and tmpfs in RAM (swap-backed, e.g. PostgreSQL's buffers). */
+  readonly shmemBytes: number;
+  /** `file`: page cache (shmem included), reclaimable in large part. */
+  readonly fileBytes: number;
+  /** `swapcached`: pages both in RAM and in swap. */
+  readonly swapCachedBytes: number;
 }
 
 /** Memory figures of one pod cgroup. */
@@ -118,6 +140,36 @@ async function cgroupGone(fs: HostFs, dir: string): Promise<boolean> {
 }
 
 /**
+ * The container's footprint figures from its `memory.stat`; null when the file or one of
+ * the keys is missing (the cgroup vanished, or a kernel without them).
+ */
+async function readFootprint(fs: HostFs, dir: string): Promise<ContainerFootprint | null> {
+  let text: string;
+  try {
+    text = await fs.readTextFile(`${dir}/memory.stat`);
+  } catch (error) {
+    if (isVanished(error)) return null;
+    throw error;
+  }
+  return footprintFromMemoryStat(parseMemoryStat(text));
+}
+
+/** `anon`, `shmem`, `file`, `swapcached` of a parsed `memory.stat`; null without one of them. */
+export function footprintFromMemoryStat(
+  stat: ReadonlyMap<string, number>,
+): ContainerFootprint | null {
+  const anonBytes = stat.get("anon");
+  const shmemBytes = stat.get("shmem");
+  const fileBytes = stat.get("file");
+  const swapCachedBytes = stat.get("swapcached");
+  if (
+    anonBytes === undefined || shmemBytes === undefined || fileBytes === undefined ||
+    swapCachedBytes === undefined
+  ) return null;
+  return { anonBytes, shmemBytes, fileBytes, swapCachedBytes };
+}
+
+/**
  * Reads one pod's figures. Returns null when the pod cgroup vanished (normal churn).
  * Throws ParseError for a malformed file; the caller logs it for that pod and goes on.
  * A container whose cgroup vanished is left out of `containers`.
@@ -142,12 +194,16 @@ export async function readPodStats(
     const files = await readCgroupFiles(fs, container.path, CONTAINER_FILES);
     if (files === null) continue;
     const [cSwapCurrent = "", cSwapMax = "", cMemoryCurrent = "", cMemoryMax = ""] = files;
+    const swapCurrentBytes = parseBytes("memory.swap.current", cSwapCurrent);
+    // memory.stat only while the container swaps: a calm node pays nothing for it.
+    const footprint = swapCurrentBytes > 0 ? await readFootprint(fs, container.path) : null;
     containers.push({
       id: container.id,
-      swapCurrentBytes: parseBytes("memory.swap.current", cSwapCurrent),
+      swapCurrentBytes,
       swapMaxBytes: parseBytesOrMax("memory.swap.max", cSwapMax),
       memoryCurrentBytes: parseBytes("memory.current", cMemoryCurrent),
       memoryMaxBytes: parseBytesOrMax("memory.max", cMemoryMax),
+      ...(footprint ? { footprint } : {}),
     });
   }
 

@@ -39,57 +39,77 @@ type PodFigures = readonly [number, number, number, number, number, number];
 /** Container: swap current, swap max, memory current, memory max. */
 type ContainerFigures = readonly [number, number, number, number];
 
+/**
+ * Container `memory.stat`: anon, shmem, file, swapcached; read only when the container has
+ * swap in use (null: not read).
+ */
+type FootprintFigures = readonly [number, number, number, number] | null;
+
 /** Every snapshot of every kernel, read from the files by hand. */
-const EXPECTED: { at: [Kernel, Snapshot]; pod: PodFigures; container: ContainerFigures }[] = [
+const EXPECTED: {
+  at: [Kernel, Snapshot];
+  pod: PodFigures;
+  container: ContainerFigures;
+  footprint: FootprintFigures;
+}[] = [
   {
     at: ["6.1.0-56-amd64", "idle"],
     pod: [0, 524288, 100663296, 0, 0, 0],
     container: [0, 268435456, 262144, 67108864],
+    footprint: null,
   },
   {
     at: ["6.1.0-56-amd64", "pressure"],
     pod: [143458304, 67117056, 100663296, 40.52, 40.52, 0],
     container: [143323136, 268435456, 67076096, 67108864],
+    footprint: [66539520, 0, 0, 4096],
   },
   {
     at: ["6.1.0-56-amd64", "oom"],
     pod: [245760, 24576, 33554432, 0, 0, 2],
     container: [245760, 16777216, 16384, 33554432],
+    footprint: [0, 0, 0, 0],
   },
   {
     at: ["6.12.95+deb12-amd64", "idle"],
     pod: [0, 524288, 100663296, 0, 0, 0],
     container: [0, 268435456, 262144, 67108864],
+    footprint: null,
   },
   {
     at: ["6.12.95+deb12-amd64", "pressure"],
     pod: [143462400, 67051520, 100663296, 31.23, 31.23, 0],
     container: [143298560, 268435456, 66920448, 67108864],
+    footprint: [66641920, 0, 0, 0],
   },
   {
     at: ["6.12.95+deb12-amd64", "oom"],
     pod: [36864, 28672, 33554432, 0, 0, 2],
     container: [36864, 16777216, 16384, 33554432],
+    footprint: [0, 0, 0, 0],
   },
   {
     at: ["7.3.4+deb13-amd64", "idle"],
     pod: [0, 524288, 100663296, 0, 0, 0],
     container: [0, 268435456, 262144, 67108864],
+    footprint: null,
   },
   {
     at: ["7.3.4+deb13-amd64", "pressure"],
     pod: [143589376, 67207168, 100663296, 33.08, 33.08, 0],
     container: [143527936, 268435456, 67067904, 67108864],
+    footprint: [66170880, 0, 0, 53248],
   },
   {
     at: ["7.3.4+deb13-amd64", "oom"],
     pod: [0, 163840, 33554432, 0, 0, 2],
     container: [0, 16777216, 147456, 33554432],
+    footprint: null,
   },
 ];
 
 Deno.test("readPodStats() reads the pod and container files of every captured kernel", async () => {
-  for (const { at: [kernel, snapshot], pod: figures, container: cFigures } of EXPECTED) {
+  for (const { at: [kernel, snapshot], pod: figures, container: cFigures, footprint } of EXPECTED) {
     const [swap, current, max, full, some, oomKills] = figures;
     const [cSwap, cSwapMax, cCurrent, cMax] = cFigures;
     const pod = fixturePod(kernel, snapshot);
@@ -109,6 +129,16 @@ Deno.test("readPodStats() reads the pod and container files of every captured ke
         swapMaxBytes: cSwapMax,
         memoryCurrentBytes: cCurrent,
         memoryMaxBytes: cMax,
+        ...(footprint
+          ? {
+            footprint: {
+              anonBytes: footprint[0],
+              shmemBytes: footprint[1],
+              fileBytes: footprint[2],
+              swapCachedBytes: footprint[3],
+            },
+          }
+          : {}),
       }],
     };
     assert.deepEqual(await readPodStats(denoHostFs, pod), expected, `${kernel} ${snapshot}`);
@@ -160,6 +190,7 @@ Deno.test("readPodStats() reads the figures a CgroupTree pod was given, `max` as
         swapMaxBytes: 1000,
         memoryCurrentBytes: 50,
         memoryMaxBytes: 500,
+        footprint: { anonBytes: 50, shmemBytes: 0, fileBytes: 0, swapCachedBytes: 0 },
       },
       {
         id: fakeContainerId(2),
@@ -167,6 +198,7 @@ Deno.test("readPodStats() reads the figures a CgroupTree pod was given, `max` as
         swapMaxBytes: null,
         memoryCurrentBytes: 60,
         memoryMaxBytes: null,
+        footprint: { anonBytes: 60, shmemBytes: 0, fileBytes: 0, swapCachedBytes: 0 },
       },
     ],
   });
@@ -192,6 +224,7 @@ Deno.test("readPodStats() follows CgroupTree updates of pressure, swap and OOM k
     swapMaxBytes: 8192,
     memoryCurrentBytes: 4 * 1024 * 1024,
     memoryMaxBytes: null,
+    footprint: { anonBytes: 4 * 1024 * 1024, shmemBytes: 0, fileBytes: 0, swapCachedBytes: 0 },
   });
 });
 
@@ -400,4 +433,24 @@ Deno.test("readPodStats({ memoryStat }) takes pswpin/pswpout on 7.3 and anon ref
   assert.equal(on612?.swapIoSource, "workingset_refault_anon");
   const without = await readPodStats(denoHostFs, fixturePod("7.3.4+deb13-amd64", "pressure"));
   assert.equal(without !== null && "swapIo" in without, false, "memory.stat not read by default");
+});
+
+Deno.test("readPodStats() reads memory.stat only for a container with swap in use", async () => {
+  await using tree = await CgroupTree.create();
+  const uid = fakePodUid(9);
+  const pod = await tree.addPod({
+    uid,
+    qos: "burstable",
+    containers: [{ id: fakeContainerId(1), swapCurrentBytes: 0 }, {
+      id: fakeContainerId(2),
+      swapCurrentBytes: 4096,
+    }],
+  });
+  const reads: string[] = [];
+  const fs = interceptFs((_op, path) => void reads.push(path));
+  const stats = await readPodStats(fs, pod);
+  assert.equal(stats?.containers[0]?.footprint, undefined);
+  assert.ok(stats?.containers[1]?.footprint);
+  const statReads = reads.filter((p) => p.endsWith("/memory.stat"));
+  assert.deepEqual(statReads, [`${pod.containers[1]!.path}/memory.stat`]);
 });

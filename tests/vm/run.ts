@@ -325,6 +325,7 @@ for (const spec of kernels) {
         agentDenoFlags: s.agent ? agentDenoFlags : "",
         ...(s.memMiB ? { memMiB: s.memMiB } : {}),
         ...(s.swapSize ? { swapSize: s.swapSize } : {}),
+        ...(s.swapDevice ? { swapDevice: s.swapDevice } : {}),
         ...(s.pods.some((p) => p.server) && serversDisk ? { serversDisk } : {}),
       });
       row.wallSeconds = round1(row.wallSeconds + out.wallSeconds);

@@ -26,6 +26,11 @@ export interface ServerSpec {
   readonly kind: "postgresql" | "redis";
   /** Benchmark clients (pgbench -c, redis-benchmark -c). */
   readonly clients: number;
+  /**
+   * Redis: "shipped" runs the RDB save points and the automatic AOF rewrite as Redis ships
+   * them (both fork); default: no automatic rewrite (servers/prepare.sh).
+   */
+  readonly persistence?: "shipped";
 }
 
 export type Expectation =
@@ -63,8 +68,13 @@ export interface Scenario {
   readonly defaultKernels?: readonly string[];
   /** Guest memory, MiB (default 512). */
   readonly memMiB?: number;
-  /** zram swap size (default 512M). */
+  /** Swap size (default 512M). */
   readonly swapSize?: string;
+  /**
+   * Where the guest swaps: "zram" (default, RAM-speed, compressed) or "disk", a virtio disk
+   * of `swapSize` opened with cache=none (O_DIRECT: no host page cache behind it).
+   */
+  readonly swapDevice?: "zram" | "disk";
   /** Record the trace with `kube-soomkiller record` (pod names included) into record.jsonl. */
   readonly record?: boolean;
 }
@@ -256,6 +266,179 @@ const REAL_SERVERS: readonly Scenario[] = [
   },
 ];
 
+/**
+ * Swap limits just above the measured plateau (about 1.2× its swap, the table in
+ * tests/vm/README.md: PostgreSQL 259 MiB, Redis 266 MiB): the server lives, and projecting
+ * its warm-up's first steep steps is what would kill it.
+ */
+export const PG_TIGHT_SWAP_MIB = 310;
+export const REDIS_TIGHT_SWAP_MIB = 320;
+
+/** Redis with its save points and automatic AOF rewrite as shipped: forks during the run. */
+const redisPersist = (swapMaxMiB: number): PodSpec => ({
+  ...redis(swapMaxMiB),
+  server: { kind: "redis", clients: 1, persistence: "shipped" },
+});
+
+/** The real servers' guest swapping to a virtio disk (cache=none) instead of zram. */
+const DISK_SWAP_VM = { ...SERVER_VM, swapDevice: "disk" } as const;
+
+/** A baseline (agent off) recorded for the corpus (tests/fixtures/traces/corpus.json). */
+function baseline(
+  name: string,
+  description: string,
+  pods: readonly PodSpec[],
+  expect: Expectation,
+  vm: Partial<Scenario> = SERVER_VM,
+): Scenario {
+  return {
+    name: `baseline-${name}`,
+    description: `agent off: ${description}`,
+    agent: false,
+    agentFlags: [],
+    pods,
+    maxSeconds: 210,
+    expect,
+    byDefault: false,
+    trace: true,
+    record: true,
+    ...vm,
+  };
+}
+
+/** The same pods with the agent on its defaults, on 6.12 in a default run. */
+function withAgent(
+  name: string,
+  description: string,
+  pods: readonly PodSpec[],
+  expect: Expectation,
+  vm: Partial<Scenario> = SERVER_VM,
+  byDefault = true,
+): Scenario {
+  return {
+    name,
+    description,
+    agent: true,
+    agentFlags: [],
+    pods,
+    maxSeconds: 210,
+    expect,
+    byDefault,
+    defaultKernels: ["6.12"],
+    trace: true,
+    record: true,
+    ...vm,
+  };
+}
+
+/** A leak of 2 MiB/s started 10 s into a server's warm-up: the leak is the victim. */
+const slowLeaker: PodSpec = {
+  name: "leaker",
+  role: "pressure",
+  requestMiB: 48,
+  limitMiB: 64,
+  terminationGracePeriodSeconds: 15,
+  workload: ["--mode", "leak", "--start-mb", "16", "--rate-mb", "2", ...SHUTDOWN],
+  startDelaySeconds: 10,
+};
+
+/**
+ * The corpus' shapes (issue 19): Redis with persistence as shipped (fork bursts), disk-backed
+ * swap, limits just above the plateau, and two pressure pods on one node.
+ */
+const CORPUS_SHAPES: readonly Scenario[] = [
+  baseline(
+    "redis-persist-ample",
+    `Redis with save points and AOF rewrite as shipped, ${REDIS_AMPLE_SWAP_MIB} MiB swap limit`,
+    [redisPersist(REDIS_AMPLE_SWAP_MIB)],
+    "nobody-deleted",
+  ),
+  baseline(
+    "redis-persist-small",
+    `Redis with persistence as shipped, ${REDIS_SMALL_SWAP_MIB} MiB swap limit: OOM-killed`,
+    [redisPersist(REDIS_SMALL_SWAP_MIB)],
+    "kernel-oom-kill",
+  ),
+  baseline(
+    "pg-tight-swap",
+    `PostgreSQL + pgbench, swap limit ${PG_TIGHT_SWAP_MIB} MiB (1.2× its plateau)`,
+    [postgres(PG_TIGHT_SWAP_MIB)],
+    "trace-only",
+  ),
+  baseline(
+    "redis-tight-swap",
+    `Redis, swap limit ${REDIS_TIGHT_SWAP_MIB} MiB (1.2× its plateau)`,
+    [redis(REDIS_TIGHT_SWAP_MIB)],
+    "trace-only",
+  ),
+  baseline(
+    "pg-disk-small",
+    `PostgreSQL, ${PG_SMALL_SWAP_MIB} MiB swap limit, swap on a disk`,
+    [postgres(PG_SMALL_SWAP_MIB)],
+    "kernel-oom-kill",
+    DISK_SWAP_VM,
+  ),
+  baseline(
+    "pg-disk-ample",
+    `PostgreSQL, ${PG_AMPLE_SWAP_MIB} MiB swap limit, swap on a disk`,
+    [postgres(PG_AMPLE_SWAP_MIB)],
+    "nobody-deleted",
+    DISK_SWAP_VM,
+  ),
+  baseline(
+    "redis-disk-small",
+    `Redis, ${REDIS_SMALL_SWAP_MIB} MiB swap limit, swap on a disk`,
+    [redis(REDIS_SMALL_SWAP_MIB)],
+    "kernel-oom-kill",
+    DISK_SWAP_VM,
+  ),
+  baseline(
+    "redis-disk-ample",
+    `Redis, ${REDIS_AMPLE_SWAP_MIB} MiB swap limit, swap on a disk`,
+    [redis(REDIS_AMPLE_SWAP_MIB)],
+    "nobody-deleted",
+    DISK_SWAP_VM,
+  ),
+  baseline(
+    "server-and-leak",
+    "Redis levelling off in an ample limit and a 2 MiB/s leak in another pod",
+    [{ ...redis(REDIS_AMPLE_SWAP_MIB), role: "bystander" }, slowLeaker],
+    "kernel-oom-kill",
+  ),
+  withAgent(
+    "redis-persist-ample",
+    "Redis with persistence as shipped (fork bursts), ample swap limit: never deleted",
+    [redisPersist(REDIS_AMPLE_SWAP_MIB)],
+    "nobody-deleted",
+  ),
+  withAgent(
+    "redis-persist-small",
+    "Redis with persistence as shipped, swap limit too small: SIGTERM, DB saved",
+    [redisPersist(REDIS_SMALL_SWAP_MIB)],
+    "graceful-termination",
+  ),
+  withAgent(
+    "pg-tight-swap",
+    "PostgreSQL, swap limit 1.2× its plateau: it lives, never deleted",
+    [postgres(PG_TIGHT_SWAP_MIB)],
+    "nobody-deleted",
+  ),
+  withAgent(
+    "pg-disk-small",
+    "PostgreSQL swapping to a disk, swap limit too small: SIGINT, clean shutdown",
+    [postgres(PG_SMALL_SWAP_MIB)],
+    "graceful-termination",
+    DISK_SWAP_VM,
+  ),
+  withAgent(
+    "pg-disk-ample",
+    "PostgreSQL swapping to a disk, ample swap limit: never deleted",
+    [postgres(PG_AMPLE_SWAP_MIB)],
+    "nobody-deleted",
+    DISK_SWAP_VM,
+  ),
+];
+
 /** A leak in steps: 50 MiB at once every 3 s, paused between, into a 256 MiB swap limit. */
 const stepLeaker: PodSpec = {
   ...leaker,
@@ -337,6 +520,7 @@ const SYNTHETIC_SHAPES: readonly Scenario[] = [
 
 export const SCENARIOS: readonly Scenario[] = [
   ...REAL_SERVERS,
+  ...CORPUS_SHAPES,
   ...SYNTHETIC_SHAPES,
   {
     name: "thrash",

@@ -14,8 +14,10 @@ export interface BootOptions {
   /** Hard limit for one boot, seconds. */
   readonly timeoutSeconds: number;
   readonly memMiB?: number;
-  /** zram swap size, e.g. "512M". */
+  /** Swap size, e.g. "512M". */
   readonly swapSize?: string;
+  /** "disk": swap on a virtio disk (cache=none) instead of zram. */
+  readonly swapDevice?: "zram" | "disk";
   /** The real servers' root disk (mounted at /srv in the guest). */
   readonly serversDisk?: string;
   /** Diagnostic: extra deno flags for the agent ("+"-separated, no spaces). */
@@ -47,8 +49,17 @@ export async function boot(o: BootOptions): Promise<BootOutcome> {
     await f.truncate(64 * 1024 * 1024);
     f.close();
   }
+  // A swap disk comes after the other disks: vdc without the servers' root, vdd with it.
+  const swapImg = o.swapDevice === "disk" ? `${o.runDir}/swap.img` : null;
+  if (swapImg !== null) {
+    const f = await Deno.open(swapImg, { write: true, create: true, truncate: true });
+    await f.truncate(parseSize(o.swapSize ?? "512M"));
+    f.close();
+  }
+  const swapDev = swapImg === null ? "" : o.serversDisk ? "vdd" : "vdc";
   const append = `${KERNEL_CMDLINE} e2e.scenario=${o.scenario} e2e.trace=${o.trace ? 1 : 0}` +
     (o.swapSize ? ` e2e.swap=${o.swapSize}` : "") +
+    (swapDev ? ` e2e.swapdev=${swapDev}` : "") +
     (o.agentDenoFlags ? ` e2e.agentflags=${o.agentDenoFlags}` : "");
   const args = [
     "-accel",
@@ -78,6 +89,8 @@ export async function boot(o: BootOptions): Promise<BootOutcome> {
     "-drive",
     `file=${outImg},if=virtio,format=raw`,
     ...(o.serversDisk ? ["-drive", `file=${o.serversDisk},if=virtio,format=raw,snapshot=on`] : []),
+    // O_DIRECT on the host: swap-ins are real disk reads, not the host's page cache.
+    ...(swapImg ? ["-drive", `file=${swapImg},if=virtio,format=raw,cache=none,aio=threads`] : []),
   ];
   await Deno.writeTextFile(
     `${o.runDir}/qemu.cmdline`,
@@ -145,5 +158,13 @@ export async function boot(o: BootOptions): Promise<BootOutcome> {
     }
   }
   await Deno.remove(outImg).catch(() => {});
+  if (swapImg !== null) await Deno.remove(swapImg).catch(() => {});
   return { result, consoleLog: text, oops, timedOut, wallSeconds, outDir };
+}
+
+/** "512M", "1536M", "2G" → bytes. */
+function parseSize(size: string): number {
+  const m = /^(\d+)([KMG])$/.exec(size);
+  if (!m) throw new Error(`Bad swap size "${size}": expected e.g. 512M`);
+  return Number(m[1]) * 1024 ** ({ K: 1, M: 2, G: 3 } as const)[m[2] as "K" | "M" | "G"];
 }

@@ -20,27 +20,34 @@ done
 ip link set lo up
 ip addr add 127.0.0.1/8 dev lo 2>/dev/null
 
-SCEN=thrash; TRACE=0; SWAPSIZE=512M; AGENTFLAGS=
+SCEN=thrash; TRACE=0; SWAPSIZE=512M; SWAPDEV=; AGENTFLAGS=
 for w in $(cat /proc/cmdline); do
   case "$w" in
     e2e.scenario=*) SCEN=${w#e2e.scenario=} ;;
     e2e.trace=*) TRACE=${w#e2e.trace=} ;;
     e2e.swap=*) SWAPSIZE=${w#e2e.swap=} ;;
+    e2e.swapdev=*) SWAPDEV=${w#e2e.swapdev=} ;;
     e2e.agentflags=*) AGENTFLAGS=${w#e2e.agentflags=} ;;
   esac
 done
 
-# zram swap
-for i in 1 2 3 4 5 6 7 8 9 10; do [ -e /sys/block/zram0 ] && break; sleep 0.2; done
-echo "$SWAPSIZE" > /sys/block/zram0/disksize
-mkswap /dev/zram0 >/dev/null && swapon /dev/zram0 || echo "@@E2E@@ swap failed"
+if [ -n "$SWAPDEV" ]; then
+  # swap on a virtio disk (the host opens it with cache=none): real I/O latency
+  for i in 1 2 3 4 5 6 7 8 9 10; do [ -e /dev/$SWAPDEV ] && break; sleep 0.2; done
+  mkswap /dev/$SWAPDEV >/dev/null && swapon /dev/$SWAPDEV || echo "@@E2E@@ swap failed"
+else
+  # zram swap
+  for i in 1 2 3 4 5 6 7 8 9 10; do [ -e /sys/block/zram0 ] && break; sleep 0.2; done
+  echo "$SWAPSIZE" > /sys/block/zram0/disksize
+  mkswap /dev/zram0 >/dev/null && swapon /dev/zram0 || echo "@@E2E@@ swap failed"
+fi
 
 # Deno disk (qemu snapshot=on: writes are thrown away)
 for i in 1 2 3 4 5 6 7 8 9 10; do [ -e /dev/vda ] && break; sleep 0.2; done
 mount -t ext4 /dev/vda /disk || echo "@@E2E@@ mount /dev/vda failed"
 
 # the real servers' root (third disk, when the scenario has one; snapshot=on as well)
-if [ -e /dev/vdc ]; then
+if [ -e /dev/vdc ] && [ "$SWAPDEV" != vdc ]; then
   mkdir -p /srv && mount -t ext4 /dev/vdc /srv || echo "@@E2E@@ mount /dev/vdc failed"
 fi
 

@@ -382,9 +382,10 @@ function watchExit(p: LivePod) {
 function startServer(p: LivePod) {
   const kind = SERVER_KINDS[p.spec.server!.kind];
   const logPath = `${OUT}/${p.spec.name}-server.log`;
-  p.child = spawnInRoot(kind.command, p.ctrDir, logPath);
+  const command = kind.command(p.spec.server!);
+  p.child = spawnInRoot(command, p.ctrDir, logPath);
   p.sp.mainPid = p.child.pid;
-  say(`started ${p.spec.name} pid=${p.child.pid}: ${kind.command.join(" ")}`);
+  say(`started ${p.spec.name} pid=${p.child.pid}: ${command.join(" ")}`);
   watchExit(p);
   (async () => {
     if (!(await waitForLog(logPath, kind.ready, 120_000))) {
@@ -406,7 +407,7 @@ async function restartCheck(p: LivePod): Promise<void> {
   const kind = SERVER_KINDS[p.spec.server!.kind];
   const firstLog = `${OUT}/${p.spec.name}-server.log`;
   const restartLog = `${OUT}/${p.spec.name}-restart.log`;
-  const child = spawnInRoot(kind.command, RESTART_CG, restartLog);
+  const child = spawnInRoot(kind.command(p.spec.server!), RESTART_CG, restartLog);
   const ready = await waitForLog(restartLog, kind.ready, 180_000);
   try {
     child.kill(kind.stopSignal);

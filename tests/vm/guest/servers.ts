@@ -11,7 +11,7 @@ const PG = "/usr/lib/postgresql/15/bin";
 
 interface ServerKind {
   /** argv inside the chroot. */
-  readonly command: readonly string[];
+  readonly command: (spec: ServerSpec) => readonly string[];
   /** The container's stop signal (the official images' STOPSIGNAL). */
   readonly stopSignal: Deno.Signal;
   /** Log line that says the server accepts clients. */
@@ -34,7 +34,7 @@ const asUser = (user: string) => [
 
 export const SERVER_KINDS: Record<ServerSpec["kind"], ServerKind> = {
   postgresql: {
-    command: [...asUser("postgres"), `${PG}/postgres`, "-D", "/data/pg"],
+    command: () => [...asUser("postgres"), `${PG}/postgres`, "-D", "/data/pg"],
     stopSignal: "SIGINT",
     ready: /database system is ready to accept connections/,
     // pgbench's TPC-B-like writes plus short range scans (servers/prepare.sh), 1:3.
@@ -71,7 +71,12 @@ export const SERVER_KINDS: Record<ServerSpec["kind"], ServerKind> = {
     },
   },
   redis: {
-    command: [...asUser("redis"), "/usr/bin/redis-server", "/etc/redis/e2e.conf"],
+    // e2e.conf: no automatic AOF rewrite; persist.conf: save points and rewrite as shipped.
+    command: (spec) => [
+      ...asUser("redis"),
+      "/usr/bin/redis-server",
+      spec.persistence === "shipped" ? "/etc/redis/persist.conf" : "/etc/redis/e2e.conf",
+    ],
     stopSignal: "SIGTERM",
     ready: /Ready to accept connections/,
     // SETs of 8 KiB values over 40,000 random keys from one client (more fill the pod
