@@ -1,20 +1,38 @@
 /**
- * Swap headroom: per container, how long until its swap is full and the kernel OOM-kills
- * it. Under LimitedSwap a container that sits at `memory.max` and fills `memory.swap.max`
- * is SIGKILLed; the pod needs its grace period before that moment. Pure.
+ * Swap headroom: per container, how long until the kernel OOM-kills it. Under LimitedSwap a
+ * container that sits at `memory.max` and has filled `memory.swap.max` is SIGKILLed when it
+ * needs one more page; the pod needs its grace period before that moment. Pure.
+ *
+ * What is followed is the container's swap-backed footprint, `anon + shmem + swap −
+ * swapcached` (`memory.stat`, `memory.swap.current`): what the kernel must hold in RAM or in
+ * swap. Swap churn moves pages between the two and leaves it flat (a page swapped back in
+ * keeps its slot in the swap cache and is counted in both); a leak or a warm-up raises it.
+ * Its growth is held against the room the kernel leaves: the swap left under
+ * `memory.swap.max` (and on the node), plus free memory under `memory.max` and page cache
+ * that is not shmem (both can take a new anon page without a swap slot). Where `memory.stat` was not read (traces from before
+ * it was recorded), `memory.swap.current` against the swap limit, as before.
  */
 import type { ContainerStats, PodStats } from "../sense/pod_stats.ts";
 
-/** One reading of a container's swap. */
-export interface SwapPoint {
+/** One reading of the level a container's headroom follows. */
+export interface LevelPoint {
   /** Monotonic ms. */
   readonly atMs: number;
-  /** `memory.swap.current`, bytes. */
-  readonly swapBytes: number;
+  /** The footprint, or `memory.swap.current` where memory.stat was not read, bytes. */
+  readonly levelBytes: number;
 }
 
-/** Recent swap readings per container, keyed `podUid/containerId`. */
-export type HeadroomState = ReadonlyMap<string, readonly SwapPoint[]>;
+/** Which level a container's readings follow. */
+export type LevelSource = "footprint" | "memory.swap.current";
+
+/** Recent readings of one container: one source throughout (a change starts over). */
+export interface ContainerTrack {
+  readonly source: LevelSource;
+  readonly points: readonly LevelPoint[];
+}
+
+/** Recent readings per container, keyed `podUid/containerId`. */
+export type HeadroomState = ReadonlyMap<string, ContainerTrack>;
 
 export const INITIAL_HEADROOM_STATE: HeadroomState = new Map();
 
@@ -28,6 +46,11 @@ export type HeadroomModel = "plateau" | "linear";
 
 export interface HeadroomSettings {
   readonly model: HeadroomModel;
+  /**
+   * Follow the footprint where `memory.stat` was read ("footprint"), or always
+   * `memory.swap.current` ("swap", the first version).
+   */
+  readonly level: "footprint" | "swap";
   /** Readings older than this are dropped from the growth estimate, ms. */
   readonly estimateWindowMs: number;
   /** Swap must have grown, without a stall, for at least this long before it is projected, ms. */
@@ -67,6 +90,7 @@ export interface HeadroomSettings {
 
 export const HEADROOM_ESTIMATOR: HeadroomSettings = {
   model: "plateau",
+  level: "footprint",
   estimateWindowMs: 30_000,
   minGrowthSpanMs: 7_000,
   minGrowthBytesPerSecond: 64 * 1024,
@@ -80,12 +104,22 @@ export const HEADROOM_ESTIMATOR: HeadroomSettings = {
 };
 
 /**
+ * The longest the default estimator may need, after its first reading of a growing
+ * container, before it projects anything, s: the growth span it requires, plus one pause it
+ * tolerates inside the run (a leak in steps shows growth only at its steps). A fill faster
+ * than this plus the pod's grace period cannot get the whole grace period.
+ */
+export const HEADROOM_EVIDENCE_SECONDS =
+  (HEADROOM_ESTIMATOR.minGrowthSpanMs + HEADROOM_ESTIMATOR.maxStallMs) / 1000;
+
+/**
  * The first version's estimator, kept as the "linear" model for comparisons: growth on
  * every reading for 4 s (no stall allowed), projected in a straight line.
  */
 export const LINEAR_ESTIMATOR: HeadroomSettings = {
   ...HEADROOM_ESTIMATOR,
   model: "linear",
+  level: "swap",
   estimateWindowMs: 20_000,
   minGrowthSpanMs: 4_000,
   maxStallMs: 0,
@@ -116,11 +150,17 @@ export interface ContainerHeadroom {
   readonly limitSource: "memory.swap.max" | "node free swap";
   /** Swap in use as a share of the limit, percent. */
   readonly swapFullPercent: number;
-  /** Swap growth now, bytes/s; null without sustained growth. */
+  /** What the projection follows: the footprint, or swap where memory.stat was not read. */
+  readonly levelSource: LevelSource;
+  /** That level now, bytes. */
+  readonly levelBytes: number;
+  /** The level at which the kernel kills it: the level now plus the room left, bytes. */
+  readonly levelLimitBytes: number;
+  /** Growth now, bytes/s; null without sustained growth. */
   readonly growthBytesPerSecond: number | null;
   /**
-   * Where the growth levels off, bytes ("plateau" model, growth slowing down); null when
-   * it is projected in a straight line or not growing.
+   * Where swap levels off, bytes ("plateau" model, growth slowing down); null when it is
+   * projected in a straight line or not growing.
    */
   readonly plateauBytes: number | null;
   /**
@@ -130,7 +170,7 @@ export interface ContainerHeadroom {
   readonly secondsLeft: number | null;
   /** True when `memory.current` is at `memory.max`: every new page must go to swap. */
   readonly atMemoryMax: boolean;
-  /** True when swap grew since the previous reading: the agent then reads every tick. */
+  /** True when the level grew since the previous reading: the agent then reads every tick. */
   readonly growing: boolean;
 }
 
@@ -145,53 +185,113 @@ export function updateHeadroom(
   nowMs: number,
   settings: HeadroomSettings = HEADROOM_ESTIMATOR,
 ): { state: HeadroomState; containers: ContainerHeadroom[] } {
-  const next = new Map<string, readonly SwapPoint[]>();
+  const next = new Map<string, ContainerTrack>();
   const containers: ContainerHeadroom[] = [];
   for (const pod of pods) {
     for (const container of pod.containers) {
       if (container.swapMaxBytes === 0) continue;
       const key = `${pod.uid}/${container.id}`;
+      const reading = levelOf(container, nodeSwapFreeBytes, settings);
+      const previous = state.get(key);
+      const kept = previous?.source === reading.source ? previous.points : [];
       const points = [
-        ...(state.get(key) ?? []).filter((p) =>
-          nowMs - p.atMs <= settings.estimateWindowMs && p.atMs < nowMs
-        ),
-        { atMs: nowMs, swapBytes: container.swapCurrentBytes },
+        ...kept.filter((p) => nowMs - p.atMs <= settings.estimateWindowMs && p.atMs < nowMs),
+        { atMs: nowMs, levelBytes: reading.levelBytes },
       ];
-      next.set(key, points);
-      containers.push(estimate(pod.uid, container, points, nodeSwapFreeBytes, settings));
+      next.set(key, { source: reading.source, points });
+      containers.push(estimate(pod.uid, container, reading, points, settings));
     }
   }
   return { state: next, containers };
 }
 
-function estimate(
-  podUid: string,
+/** A container's level now, and the room the kernel leaves it. */
+interface LevelReading {
+  readonly source: LevelSource;
+  readonly levelBytes: number;
+  /** How much more the level can take before the kernel kills, bytes. */
+  readonly roomBytes: number;
+  /** Swap left before `memory.swap.max` or the node's free swap, bytes. */
+  readonly swapRoomBytes: number;
+  readonly limitSource: ContainerHeadroom["limitSource"];
+}
+
+/** The level the settings follow, from one container's figures. */
+export function levelOf(
   container: ContainerStats,
-  points: readonly SwapPoint[],
   nodeSwapFreeBytes: number,
-  settings: HeadroomSettings,
-): ContainerHeadroom {
+  settings: Pick<HeadroomSettings, "level">,
+): LevelReading {
   const swapBytes = container.swapCurrentBytes;
-  // The room left is the smaller of the container's own limit and the node's free swap.
+  // The swap left is the smaller of the container's own limit and the node's free swap.
   const ownRoom = container.swapMaxBytes === null ? Infinity : container.swapMaxBytes - swapBytes;
   const nodeRoom = Math.max(0, nodeSwapFreeBytes);
   const limitSource = ownRoom <= nodeRoom ? "memory.swap.max" : "node free swap";
-  const roomBytes = Math.max(0, Math.min(ownRoom, nodeRoom));
-  const swapLimitBytes = swapBytes + roomBytes;
-  const projection = projectSwap(points, settings);
-  const secondsLeft = projection === null ? null : secondsToLimit(projection, roomBytes);
+  const swapRoomBytes = Math.max(0, Math.min(ownRoom, nodeRoom));
+  const f = container.footprint;
+  if (settings.level === "swap" || f === undefined) {
+    return {
+      source: "memory.swap.current",
+      levelBytes: swapBytes,
+      roomBytes: swapRoomBytes,
+      swapRoomBytes,
+      limitSource,
+    };
+  }
+  // Besides free swap, a new anon page fits where the kernel can still make room without a
+  // swap slot: free memory under memory.max, page cache that is not shmem (dropped or
+  // written back). Swap-cache pages are not counted as room: measured (Redis with its fork
+  // for BGSAVE, tests/fixtures/traces/6.12-redis-persist-small.jsonl) the kernel OOM-killed
+  // with swap full and 41 MiB of them in RAM, pinned by the child's mappings and the
+  // parent's swap entries.
+  const freeMemory = container.memoryMaxBytes === null
+    ? 0
+    : Math.max(0, container.memoryMaxBytes - container.memoryCurrentBytes);
+  const pageCache = Math.max(0, f.fileBytes - f.shmemBytes);
+  return {
+    source: "footprint",
+    levelBytes: f.anonBytes + f.shmemBytes + swapBytes - f.swapCachedBytes,
+    roomBytes: swapRoomBytes + freeMemory + pageCache,
+    swapRoomBytes,
+    limitSource,
+  };
+}
+
+function estimate(
+  podUid: string,
+  container: ContainerStats,
+  reading: LevelReading,
+  points: readonly LevelPoint[],
+  settings: HeadroomSettings,
+): ContainerHeadroom {
+  const swapBytes = container.swapCurrentBytes;
+  const swapLimitBytes = swapBytes + reading.swapRoomBytes;
+  const levelLimitBytes = reading.levelBytes + reading.roomBytes;
+  const projection = projectLevel(points, settings);
+  // The projection starts from the level on its fitted line: a jump in the latest reading
+  // (the swap cache filling for a second) neither sets it nor eats the room.
+  const secondsLeft = projection === null
+    ? null
+    : secondsToLimit(projection, levelLimitBytes - projection.levelBytes);
   const previous = points.length >= 2 ? points[points.length - 2]! : null;
   const growing = previous !== null &&
     intervalRate(previous, points[points.length - 1]!) >= settings.minGrowthBytesPerSecond;
+  // Reported in swap terms: where swap levels off if the rest stays as it is now.
+  const plateauBytes = projection?.plateauBytes == null
+    ? null
+    : projection.plateauBytes - (reading.levelBytes - swapBytes);
   return {
     podUid,
     containerId: container.id,
     swapBytes,
     swapLimitBytes,
-    limitSource,
+    limitSource: reading.limitSource,
     swapFullPercent: swapLimitBytes > 0 ? (swapBytes / swapLimitBytes) * 100 : 0,
+    levelSource: reading.source,
+    levelBytes: reading.levelBytes,
+    levelLimitBytes,
     growthBytesPerSecond: projection?.growthBytesPerSecond ?? null,
-    plateauBytes: projection?.plateauBytes ?? null,
+    plateauBytes,
     secondsLeft,
     atMemoryMax: container.memoryMaxBytes !== null &&
       container.memoryCurrentBytes >= container.memoryMaxBytes * settings.atMemoryMaxRatio,
@@ -199,10 +299,10 @@ function estimate(
   };
 }
 
-/** Where a container's swap is heading, from its recent readings. */
-export interface SwapProjection {
-  /** Swap now, bytes. */
-  readonly swapBytes: number;
+/** Where a container's level is heading, from its recent readings. */
+export interface LevelProjection {
+  /** The level now on the fitted line (robust to one reading's jump), bytes. */
+  readonly levelBytes: number;
   /** Growth now, bytes/s (> 0). */
   readonly growthBytesPerSecond: number;
   /**
@@ -223,9 +323,9 @@ export interface SwapProjection {
  * a stall and is never projected.
  */
 export function growthRun(
-  points: readonly SwapPoint[],
+  points: readonly LevelPoint[],
   settings: HeadroomSettings = HEADROOM_ESTIMATOR,
-): readonly SwapPoint[] | null {
+): readonly LevelPoint[] | null {
   const last = points.length - 1;
   let first = -1; // index where the earliest growing interval of the run starts
   let growthEndMs: number | null = null; // end of the latest growing interval
@@ -233,8 +333,8 @@ export function growthRun(
     const from = points[i - 1]!;
     const to = points[i]!;
     if (to.atMs - from.atMs > settings.maxIntervalMs) break;
-    const dip = from.swapBytes - to.swapBytes;
-    if (dip > Math.max(settings.maxDipBytes, settings.dipShare * from.swapBytes)) break;
+    const dip = from.levelBytes - to.levelBytes;
+    if (dip > Math.max(settings.maxDipBytes, settings.dipShare * from.levelBytes)) break;
     if (intervalRate(from, to) >= settings.minGrowthBytesPerSecond) {
       growthEndMs ??= to.atMs;
       first = i - 1;
@@ -259,15 +359,15 @@ export function growthRun(
  * set — and the plateau is where it reaches zero; otherwise the later half's slope is
  * projected in a straight line.
  */
-export function projectSwap(
-  points: readonly SwapPoint[],
+export function projectLevel(
+  points: readonly LevelPoint[],
   settings: HeadroomSettings = HEADROOM_ESTIMATOR,
-): SwapProjection | null {
+): LevelProjection | null {
   const run = growthRun(points, settings);
   if (run === null) return null;
-  const swapBytes = run[run.length - 1]!.swapBytes;
-  const straightLine = (rate: number): SwapProjection => ({
-    swapBytes,
+  const nowMs = run[run.length - 1]!.atMs;
+  const straightLine = (levelBytes: number, rate: number): LevelProjection => ({
+    levelBytes,
     growthBytesPerSecond: rate,
     decelerationPerSecond: null,
     plateauBytes: null,
@@ -275,33 +375,57 @@ export function projectSwap(
   if (settings.model === "linear") {
     const recent = intervalRate(run[Math.max(0, run.length - 3)]!, run[run.length - 1]!);
     const rate = Math.min(leastSquaresSlope(run), recent);
-    return rate >= settings.minGrowthBytesPerSecond ? straightLine(rate) : null;
+    const levelBytes = run[run.length - 1]!.levelBytes;
+    return rate >= settings.minGrowthBytesPerSecond ? straightLine(levelBytes, rate) : null;
   }
-  const midMs = (run[0]!.atMs + run[run.length - 1]!.atMs) / 2;
+  // Robust fits: the Theil–Sen slope of each half and the level on that line, so one
+  // reading off the curve (the swap cache filling for a second) sets neither the rate nor
+  // the level the projection starts from.
+  const midMs = (run[0]!.atMs + nowMs) / 2;
   const earlier = run.filter((p) => p.atMs <= midMs);
   const later = run.filter((p) => p.atMs >= midMs);
-  const rateEarlier = leastSquaresSlope(earlier);
-  const rateLater = leastSquaresSlope(later);
-  const levelEarlier = mean(earlier.map((p) => p.swapBytes));
-  const levelLater = mean(later.map((p) => p.swapBytes));
+  const rateEarlier = robustSlope(earlier);
+  const rateLater = robustSlope(later);
+  const levelBytes = levelOnLine(later, rateLater, nowMs);
+  const levelEarlier = levelOnLine(earlier, rateEarlier, meanMs(earlier));
+  const levelLater = levelOnLine(later, rateLater, meanMs(later));
   const slowingDown = earlier.length >= 2 && later.length >= 2 && rateEarlier > 0 &&
     levelLater > levelEarlier && rateLater <= rateEarlier * settings.decelerationRatio;
   if (!slowingDown) {
-    return rateLater >= settings.minGrowthBytesPerSecond ? straightLine(rateLater) : null;
+    return rateLater >= settings.minGrowthBytesPerSecond
+      ? straightLine(levelBytes, rateLater)
+      : null;
   }
   const k = (rateEarlier - rateLater) / (levelLater - levelEarlier);
   const plateauBytes = levelLater + Math.max(0, rateLater) / k;
-  const riseBytes = swapBytes - run[0]!.swapBytes;
-  if (curveError(run, plateauBytes, k) > settings.maxCurveErrorShare * riseBytes) {
-    return straightLine(Math.max(rateLater, settings.minGrowthBytesPerSecond));
+  const riseBytes = levelBytes - run[0]!.levelBytes;
+  if (
+    curveError(run, plateauBytes, k, levelBytes, nowMs) > settings.maxCurveErrorShare * riseBytes
+  ) {
+    return straightLine(levelBytes, Math.max(rateLater, settings.minGrowthBytesPerSecond));
   }
-  const growth = k * (plateauBytes - swapBytes);
+  const growth = k * (plateauBytes - levelBytes);
   return {
-    swapBytes,
+    levelBytes,
     growthBytesPerSecond: Math.max(0, growth),
     decelerationPerSecond: k,
     plateauBytes,
   };
+}
+
+/** The level at `atMs` on the line of slope `rate` through the readings' median, bytes. */
+function levelOnLine(points: readonly LevelPoint[], rate: number, atMs: number): number {
+  return median(points.map((p) => p.levelBytes + rate * (atMs - p.atMs) / 1000));
+}
+
+function meanMs(points: readonly LevelPoint[]): number {
+  return mean(points.map((p) => p.atMs));
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /**
@@ -309,15 +433,15 @@ export function projectSwap(
  * the decelerating curve `s(t) = plateau − (plateau − s₀)·e^(−k·t)`. Null when the growth
  * levels off at or below the limit (it never gets there).
  */
-export function secondsToLimit(projection: SwapProjection, roomBytes: number): number | null {
+export function secondsToLimit(projection: LevelProjection, roomBytes: number): number | null {
   if (roomBytes <= 0) return 0;
   const { plateauBytes, decelerationPerSecond: k } = projection;
   if (plateauBytes === null || k === null) {
     return projection.growthBytesPerSecond > 0 ? roomBytes / projection.growthBytesPerSecond : null;
   }
-  const limitBytes = projection.swapBytes + roomBytes;
+  const limitBytes = projection.levelBytes + roomBytes;
   if (plateauBytes <= limitBytes) return null;
-  return Math.log((plateauBytes - projection.swapBytes) / (plateauBytes - limitBytes)) / k;
+  return Math.log((plateauBytes - projection.levelBytes) / (plateauBytes - limitBytes)) / k;
 }
 
 /**
@@ -325,23 +449,28 @@ export function secondsToLimit(projection: SwapProjection, roomBytes: number): n
  * comparisons and its tests. Null without sustained growth.
  */
 export function growthBytesPerSecond(
-  points: readonly SwapPoint[],
+  points: readonly LevelPoint[],
   settings: HeadroomSettings = LINEAR_ESTIMATOR,
 ): number | null {
-  return projectSwap(points, { ...settings, model: "linear" })?.growthBytesPerSecond ?? null;
+  return projectLevel(points, { ...settings, model: "linear" })?.growthBytesPerSecond ?? null;
 }
 
 /**
- * RMS distance, bytes, between the run and the curve through its last reading that levels
- * off at `plateauBytes` with deceleration `k`: s(t) = P − (P − s_now)·e^(k·(t_now − t)).
+ * RMS distance, bytes, between the run and the curve through (`nowMs`, `levelBytes`) that
+ * levels off at `plateauBytes` with deceleration `k`: s(t) = P − (P − s_now)·e^(k·(t_now − t)).
  */
-function curveError(run: readonly SwapPoint[], plateauBytes: number, k: number): number {
-  const last = run[run.length - 1]!;
+function curveError(
+  run: readonly LevelPoint[],
+  plateauBytes: number,
+  k: number,
+  levelBytes: number,
+  nowMs: number,
+): number {
   let sum = 0;
   for (const p of run) {
     const predicted = plateauBytes -
-      (plateauBytes - last.swapBytes) * Math.exp(k * (last.atMs - p.atMs) / 1000);
-    sum += (p.swapBytes - predicted) ** 2;
+      (plateauBytes - levelBytes) * Math.exp(k * (nowMs - p.atMs) / 1000);
+    sum += (p.levelBytes - predicted) ** 2;
   }
   return Math.sqrt(sum / run.length);
 }
@@ -350,18 +479,34 @@ function mean(values: readonly number[]): number {
   return values.reduce((sum, v) => sum + v, 0) / values.length;
 }
 
-function intervalRate(from: SwapPoint, to: SwapPoint): number {
-  return (to.swapBytes - from.swapBytes) / ((to.atMs - from.atMs) / 1000);
+function intervalRate(from: LevelPoint, to: LevelPoint): number {
+  return (to.levelBytes - from.levelBytes) / ((to.atMs - from.atMs) / 1000);
 }
 
-/** Least-squares slope of swap over time, bytes/s. */
-function leastSquaresSlope(points: readonly SwapPoint[]): number {
+/**
+ * The Theil–Sen slope, bytes/s: the median of the slopes between every pair of readings. One
+ * reading off the line (a jump of the swap cache) moves it little, where it would set a
+ * least-squares slope over a few readings.
+ */
+function robustSlope(points: readonly LevelPoint[]): number {
+  const slopes: number[] = [];
+  for (let i = 0; i < points.length; i++) {
+    for (let j = i + 1; j < points.length; j++) {
+      const dtSeconds = (points[j]!.atMs - points[i]!.atMs) / 1000;
+      if (dtSeconds > 0) slopes.push((points[j]!.levelBytes - points[i]!.levelBytes) / dtSeconds);
+    }
+  }
+  return slopes.length === 0 ? 0 : median(slopes);
+}
+
+/** Least-squares slope of the level over time, bytes/s. */
+function leastSquaresSlope(points: readonly LevelPoint[]): number {
   const first = points[0]!;
   let meanT = 0;
   let meanS = 0;
   for (const p of points) {
     meanT += (p.atMs - first.atMs) / 1000;
-    meanS += p.swapBytes;
+    meanS += p.levelBytes;
   }
   meanT /= points.length;
   meanS /= points.length;
@@ -369,7 +514,7 @@ function leastSquaresSlope(points: readonly SwapPoint[]): number {
   let variance = 0;
   for (const p of points) {
     const t = (p.atMs - first.atMs) / 1000 - meanT;
-    covariance += t * (p.swapBytes - meanS);
+    covariance += t * (p.levelBytes - meanS);
     variance += t * t;
   }
   return variance > 0 ? covariance / variance : 0;

@@ -6,7 +6,7 @@ import {
   headroomAlarms,
   headroomEstimator,
   INITIAL_HEADROOM_STATE,
-  type SwapPoint,
+  type LevelPoint,
   updateHeadroom,
 } from "../../src/decide/headroom.ts";
 import type { PodStats } from "../../src/sense/pod_stats.ts";
@@ -56,8 +56,8 @@ function run(
 }
 
 Deno.test("growthBytesPerSecond() projects only growth sustained on every reading for 4 s", () => {
-  const series = (values: number[]): SwapPoint[] =>
-    values.map((mib, s) => ({ atMs: s * 1000, swapBytes: mib * MiB }));
+  const series = (values: number[]): LevelPoint[] =>
+    values.map((mib, s) => ({ atMs: s * 1000, levelBytes: mib * MiB }));
   const table: [string, number[], number | null][] = [
     ["one reading", [0], null],
     ["growth for 3 s only", [0, 2, 4, 6], null],
@@ -78,7 +78,7 @@ Deno.test("growthBytesPerSecond() projects only growth sustained on every readin
 
 Deno.test("growthBytesPerSecond() takes the slower of the run's slope and its last intervals", () => {
   // A ramp that is levelling off (thrash): 20, 17, 3, 1 MiB per second.
-  const points = [0, 20, 37, 40, 41].map((mib, s) => ({ atMs: s * 1000, swapBytes: mib * MiB }));
+  const points = [0, 20, 37, 40, 41].map((mib, s) => ({ atMs: s * 1000, levelBytes: mib * MiB }));
   const rate = growthBytesPerSecond(points)!;
   assert.ok(Math.abs(rate - 2 * MiB) < 1, String(rate / MiB));
 });
@@ -134,6 +134,9 @@ function headroom(partial: Partial<ContainerHeadroom>): ContainerHeadroom {
     swapLimitBytes: 256 * MiB,
     limitSource: "memory.swap.max",
     swapFullPercent: 10,
+    levelSource: "memory.swap.current",
+    levelBytes: 0,
+    levelLimitBytes: 256 * MiB,
     growthBytesPerSecond: null,
     plateauBytes: null,
     secondsLeft: null,
@@ -186,17 +189,17 @@ Deno.test("containersAtRisk() looks ahead only within the horizon, and only at g
 Deno.test("growthBytesPerSecond() never bridges a gap: sparse readings cannot prove growth", () => {
   // What the agent saw on 6.12 (tests/vm): a reading 5.7 s before the thrash began (the pods
   // are not walked on a calm node), then two one second apart. Projected full in 1.7 s.
-  const points: SwapPoint[] = [
-    { atMs: 0, swapBytes: 0 },
-    { atMs: 5_700, swapBytes: 20 * MiB },
-    { atMs: 6_700, swapBytes: 41 * MiB },
+  const points: LevelPoint[] = [
+    { atMs: 0, levelBytes: 0 },
+    { atMs: 5_700, levelBytes: 20 * MiB },
+    { atMs: 6_700, levelBytes: 41 * MiB },
   ];
   assert.equal(growthBytesPerSecond(points), null);
   // The same growth read every second for 4 s is projected.
-  const dense = [0, 1, 2, 3, 4].map((s) => ({ atMs: s * 1000, swapBytes: s * 5 * MiB }));
+  const dense = [0, 1, 2, 3, 4].map((s) => ({ atMs: s * 1000, levelBytes: s * 5 * MiB }));
   assert.ok(growthBytesPerSecond(dense)! > 4 * MiB);
   // A slower poll allows wider readings: 5 s polls, growth read every 5 s for 20 s.
-  const slow = [0, 1, 2, 3, 4].map((s) => ({ atMs: s * 5000, swapBytes: s * 5 * MiB }));
+  const slow = [0, 1, 2, 3, 4].map((s) => ({ atMs: s * 5000, levelBytes: s * 5 * MiB }));
   assert.equal(growthBytesPerSecond(slow), null);
   assert.ok(growthBytesPerSecond(slow, headroomEstimator(5_000))! > 0);
 });

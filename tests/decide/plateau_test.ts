@@ -7,9 +7,9 @@ import {
   headroomEstimator,
   type HeadroomModel,
   INITIAL_HEADROOM_STATE,
-  projectSwap,
+  type LevelPoint,
+  projectLevel,
   secondsToLimit,
-  type SwapPoint,
   updateHeadroom,
 } from "../../src/decide/headroom.ts";
 import type { PodStats } from "../../src/sense/pod_stats.ts";
@@ -140,7 +140,7 @@ Deno.test("plateau: time left along the curve matches the curve's own crossing o
 
 Deno.test("secondsToLimit() along a straight line and along the decelerating curve", () => {
   const straight = {
-    swapBytes: 0,
+    levelBytes: 0,
     growthBytesPerSecond: 2 * MiB,
     decelerationPerSecond: null,
     plateauBytes: null,
@@ -149,7 +149,7 @@ Deno.test("secondsToLimit() along a straight line and along the decelerating cur
   assert.equal(secondsToLimit(straight, 0), 0);
   // rate = 0.1/s × (300 MiB − s): from 100 MiB to 250 MiB takes ln(200/50)/0.1 = 13.9 s.
   const curve = {
-    swapBytes: 100 * MiB,
+    levelBytes: 100 * MiB,
     growthBytesPerSecond: 20 * MiB,
     decelerationPerSecond: 0.1,
     plateauBytes: 300 * MiB,
@@ -160,10 +160,10 @@ Deno.test("secondsToLimit() along a straight line and along the decelerating cur
 });
 
 Deno.test("growthRun() tolerates pauses up to 4 s and small dips, never a stall, a gap or a shrink", () => {
-  const series = (values: number[], stepMs = 1000): SwapPoint[] =>
-    values.map((mib, i) => ({ atMs: i * stepMs, swapBytes: mib * MiB }));
+  const series = (values: number[], stepMs = 1000): LevelPoint[] =>
+    values.map((mib, i) => ({ atMs: i * stepMs, levelBytes: mib * MiB }));
   const plateau = headroomEstimator(1000, "plateau");
-  const table: [string, SwapPoint[], number | null][] = [
+  const table: [string, LevelPoint[], number | null][] = [
     ["growth for 6 s only", series([0, 1, 2, 3, 4, 5, 6]), null],
     ["growth for 7 s", series([0, 1, 2, 3, 4, 5, 6, 7]), 8],
     ["flat start is not part of the run", series([5, 5, 5, 5, 6, 7, 8, 9, 10, 11, 12]), 8],
@@ -179,5 +179,5 @@ Deno.test("growthRun() tolerates pauses up to 4 s and small dips, never a stall,
     const found = growthRun(points, plateau);
     assert.equal(found?.length ?? null, length, name);
   }
-  assert.equal(projectSwap(series([0, 1, 2, 3, 4, 5, 6]), plateau), null);
+  assert.equal(projectLevel(series([0, 1, 2, 3, 4, 5, 6]), plateau), null);
 });

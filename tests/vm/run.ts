@@ -13,7 +13,7 @@ import { type GuestResult, type Scenario, SCENARIOS } from "./scenarios.ts";
 import { boot, type BootOutcome } from "./vm.ts";
 import { exists, log, sh, which } from "./util.ts";
 import { buildServersDisk } from "./servers.ts";
-import { formatSideBySide, realServerCases, sideBySide } from "../replay/policies.ts";
+import { formatSideBySide, loadCorpus, sideBySide } from "../replay/policies.ts";
 
 const REPO = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 const CACHE = `${REPO}/.cache/vm`;
@@ -421,13 +421,11 @@ for (const r of rows) {
       (r.notes.length ? `; ${r.notes.join("; ")}` : ""),
   );
 }
-// Side by side: the policies over the recorded real-server traces (agent off), judged against
-// what the kernel did in those runs (tests/replay/policies.ts).
+// Side by side: the policies over the labelled corpus (agent off), judged against what the
+// kernel did in those runs (tests/replay/policies.ts, tests/fixtures/traces/corpus.json).
 try {
-  const cases = await realServerCases();
-  console.log(
-    "\nPolicies side by side on the recorded real-server traces (tests/fixtures/traces/)",
-  );
+  const cases = await loadCorpus();
+  console.log("\nPolicies side by side on the labelled corpus (tests/fixtures/traces/)");
   console.log(formatSideBySide(cases, await sideBySide(cases)));
 } catch (error) {
   console.log(`Policies side by side: not available (${(error as Error).message})`);
