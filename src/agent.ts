@@ -72,6 +72,11 @@ export interface AgentDeps {
   readonly random?: () => number;
   /** Random bytes, for the names of Events. Default `crypto.getRandomValues`. */
   readonly randomBytes?: (length: number) => Uint8Array;
+  /**
+   * The headroom estimator's settings instead of `--headroom-estimator`'s: for comparing
+   * variants over recorded traces (tests/replay/alternatives.ts), never set in production.
+   */
+  readonly estimator?: HeadroomSettings;
 }
 
 export type { Attempt, TickReport, TriggerKind } from "./decide/decision.ts";
@@ -92,7 +97,8 @@ export class Agent {
   constructor(config: Config, deps: AgentDeps) {
     this.#config = config;
     this.#deps = deps;
-    this.#estimator = headroomEstimator(config.pollIntervalMs, config.headroomEstimator);
+    this.#estimator = deps.estimator ??
+      headroomEstimator(config.pollIntervalMs, config.headroomEstimator);
     const journal = this.#journal = new DecisionLog(deps.log, config);
     const random = deps.random ?? Math.random;
     const backoff = (streak: FailureStreak, retryAfterMs: number | null) =>

@@ -51,6 +51,12 @@ export interface HeadroomSettings {
    * `memory.swap.current` ("swap", the first version).
    */
   readonly level: "footprint" | "swap";
+  /**
+   * "plateau": how each half of a growth run is fitted: "robust" (Theil–Sen slope, the level
+   * on that line), or "least-squares" (slope; mean level; the last reading as now), the
+   * earlier fit, kept for comparisons.
+   */
+  readonly fit: "robust" | "least-squares";
   /** Readings older than this are dropped from the growth estimate, ms. */
   readonly estimateWindowMs: number;
   /** Swap must have grown, without a stall, for at least this long before it is projected, ms. */
@@ -91,6 +97,7 @@ export interface HeadroomSettings {
 export const HEADROOM_ESTIMATOR: HeadroomSettings = {
   model: "plateau",
   level: "footprint",
+  fit: "robust",
   estimateWindowMs: 30_000,
   minGrowthSpanMs: 7_000,
   minGrowthBytesPerSecond: 64 * 1024,
@@ -120,6 +127,7 @@ export const LINEAR_ESTIMATOR: HeadroomSettings = {
   ...HEADROOM_ESTIMATOR,
   model: "linear",
   level: "swap",
+  fit: "least-squares",
   estimateWindowMs: 20_000,
   minGrowthSpanMs: 4_000,
   maxStallMs: 0,
@@ -384,11 +392,19 @@ export function projectLevel(
   const midMs = (run[0]!.atMs + nowMs) / 2;
   const earlier = run.filter((p) => p.atMs <= midMs);
   const later = run.filter((p) => p.atMs >= midMs);
-  const rateEarlier = robustSlope(earlier);
-  const rateLater = robustSlope(later);
-  const levelBytes = levelOnLine(later, rateLater, nowMs);
-  const levelEarlier = levelOnLine(earlier, rateEarlier, meanMs(earlier));
-  const levelLater = levelOnLine(later, rateLater, meanMs(later));
+  const robust = settings.fit === "robust";
+  const slope = robust ? robustSlope : leastSquaresSlope;
+  const rateEarlier = slope(earlier);
+  const rateLater = slope(later);
+  const levelBytes = robust
+    ? levelOnLine(later, rateLater, nowMs)
+    : run[run.length - 1]!.levelBytes;
+  const levelEarlier = robust
+    ? levelOnLine(earlier, rateEarlier, meanMs(earlier))
+    : mean(earlier.map((p) => p.levelBytes));
+  const levelLater = robust
+    ? levelOnLine(later, rateLater, meanMs(later))
+    : mean(later.map((p) => p.levelBytes));
   const slowingDown = earlier.length >= 2 && later.length >= 2 && rateEarlier > 0 &&
     levelLater > levelEarlier && rateLater <= rateEarlier * settings.decelerationRatio;
   if (!slowingDown) {

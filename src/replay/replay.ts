@@ -10,7 +10,7 @@ import { Agent } from "../agent.ts";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import type { TickReport, TriggerKind } from "../decide/decision.ts";
-import type { ContainerHeadroom } from "../decide/headroom.ts";
+import type { ContainerHeadroom, HeadroomSettings } from "../decide/headroom.ts";
 import type { PodMeta } from "../decide/pod_meta.ts";
 import type { Candidate } from "../decide/select.ts";
 import type { Logger } from "../observe/log.ts";
@@ -67,9 +67,17 @@ export interface ReplayResult {
 }
 
 /** Replays `trace` under `config` (dry-run is ignored: actions are simulated, never sent). */
-export async function replay(trace: Trace, config: Config, log: Logger): Promise<ReplayResult> {
+export async function replay(
+  trace: Trace,
+  config: Config,
+  log: Logger,
+  estimator?: HeadroomSettings,
+): Promise<ReplayResult> {
   const world = new TraceWorld(trace);
-  const agent = new Agent({ ...config, dryRun: false }, { ...world.deps(), log });
+  const agent = new Agent(
+    { ...config, dryRun: false },
+    { ...world.deps(), log, ...(estimator ? { estimator } : {}) },
+  );
   const actions: ReplayAction[] = [];
   const oomKills = new OomKillLedger();
   const samples: ReplaySample[] = [];

@@ -153,7 +153,8 @@ const EXPECTED_TEXT: Record<Scenario["expect"], string> = {
   "graceful-termination": "pressure pod SIGTERM, clean exit, no oom_kill",
   "nobody-deleted": "nobody deleted, no oom_kill",
   "kernel-oom-kill": "kernel OOM-kills the pod",
-  "not-oom-killed": "no oom_kill; if deleted, a clean shutdown",
+  "not-oom-killed":
+    "no oom_kill; never deleted by the headroom trigger; if the seed's swap-io rule deletes it, a clean shutdown",
   "trace-only": "runs (trace recorded)",
 };
 
@@ -242,7 +243,10 @@ function evaluate(s: Scenario, r: GuestResult, row: Row) {
       if (s.pods.some((p) => p.server)) pass &&= pressure.teardown;
       break;
     case "not-oom-killed":
+      // It fits in memory + swap: the headroom trigger, which predicts kernel kills, must
+      // leave it alone; the seed's swap-io rule may stop it (its definition of thrashing).
       pass = row.oomKills === 0 && bystandersDeleted === 0 &&
+        !(row.agentTrigger ?? "").startsWith("headroom") &&
         (pressure.sigtermAtMs === null || (clean && pressure.sigkillAtMs === null));
       break;
     case "kernel-oom-kill":

@@ -41,8 +41,9 @@ export type Expectation =
   /** Agent off: the kernel OOM-kills the pressure pod (reference). */
   | "kernel-oom-kill"
   /**
-   * The kernel never OOM-kills the pressure pod; if the agent deletes it, it shuts down
-   * cleanly. For a pod that thrashes but fits in memory + swap: acting is a judgement call.
+   * The kernel never OOM-kills the pressure pod and the headroom trigger never deletes it
+   * (it exists to predict kernel kills); if the seed's swap-io rule deletes it (full avg10
+   * at --psi-threshold: the seed's definition of thrashing), it shuts down cleanly.
    */
   | "not-oom-killed"
   /** Agent off: informational run for the trace; passes when it ran. */
@@ -631,8 +632,8 @@ export const SCENARIOS: readonly Scenario[] = [
     maxSeconds: 60,
     // The seed's defaults: the swap-io trigger needs full avg10 ≥ 50 %, which the thrasher
     // reaches on 6.1 (55 % at 20 s) and 7.3 (~50 %) but not on 6.12 (46-48 %). It fits in
-    // memory + swap (100 MiB in 64 MiB + 53 MiB), so the kernel never kills it: deleting it
-    // or leaving it are both defensible; the kernel killing it is not.
+    // memory + swap (100 MiB in 64 MiB + 53 MiB), so the kernel never kills it and the
+    // headroom trigger must leave it alone; the seed's swap-io rule may stop it.
     expect: "not-oom-killed",
     trace: false,
     byDefault: true,
