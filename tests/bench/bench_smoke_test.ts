@@ -12,12 +12,11 @@ Deno.test("the scan and its floor read the same 5-pod tree and give sane medians
   const node = await buildSyntheticNode({ pods: 5, containersPerPod: 3, swappingPods: 2 });
   try {
     const measure = await scanMeasure(node.tree.root);
-    // 5 pods × 5 files + 15 containers × 4 files, as pod_stats.ts reads them (no memory.stat
-    // on a tree without per-cgroup swap I/O once the first scan found none).
     assert.equal(measure.footprint.pods, 5);
     assert.equal(measure.footprint.errors, 0);
-    // 6 files per pod (memory.stat included: anon refaults exist on every kernel ≥ 5.9).
-    assert.equal(measure.footprint.files.length, 5 * 6 + 15 * 4);
+    // 6 files per pod (memory.stat included: anon refaults exist on every kernel ≥ 5.9), 4 per
+    // container, and memory.stat of the 2 containers with swap in use (their footprint).
+    assert.equal(measure.footprint.files.length, 5 * 6 + 15 * 4 + 2);
     assert.ok(measure.footprint.dirListings >= 5, "discovery lists the pod directories");
     assert.equal(await measure.scan(), 5);
     assert.ok((await measure.floor()) > 0, "the floor read some text");
