@@ -9,8 +9,9 @@
  * keeps its slot in the swap cache and is counted in both); a leak or a warm-up raises it.
  * Its growth is held against the room the kernel leaves: the swap left under
  * `memory.swap.max` (and on the node), plus free memory under `memory.max` and page cache
- * that is not shmem (both can take a new anon page without a swap slot). Where `memory.stat` was not read (traces from before
- * it was recorded), `memory.swap.current` against the swap limit, as before.
+ * that is not shmem (both can take a new anon page without a swap slot). Where `memory.stat`
+ * was not read (traces from before it was recorded), `memory.swap.current` against the swap
+ * limit, as before.
  */
 import type { ContainerStats, PodStats } from "../sense/pod_stats.ts";
 
@@ -37,7 +38,7 @@ export type HeadroomState = ReadonlyMap<string, ContainerTrack>;
 export const INITIAL_HEADROOM_STATE: HeadroomState = new Map();
 
 /**
- * How swap growth is projected to the limit:
+ * How growth is projected to the limit:
  * - "plateau": growth that slows down is followed along its curve to where it levels off;
  *   only growth that does not slow down is projected in a straight line (the default);
  * - "linear": every sustained growth is projected in a straight line (the first version).
@@ -59,7 +60,7 @@ export interface HeadroomSettings {
   readonly fit: "robust" | "least-squares";
   /** Readings older than this are dropped from the growth estimate, ms. */
   readonly estimateWindowMs: number;
-  /** Swap must have grown, without a stall, for at least this long before it is projected, ms. */
+  /** The level must have grown, without a stall, this long before it is projected, ms. */
   readonly minGrowthSpanMs: number;
   /** An interval counts as growth only at or above this rate, bytes/s (below: noise). */
   readonly minGrowthBytesPerSecond: number;
@@ -74,8 +75,8 @@ export interface HeadroomSettings {
    */
   readonly maxIntervalMs: number;
   /**
-   * Swap may dip this much between two readings and the run goes on, bytes (swap-ins free
-   * swap slots: a server's swap churns); the larger of this and `dipShare` of the level.
+   * The level may dip this much between two readings and the run goes on, bytes (a server's
+   * churn, a freed buffer); the larger of this and `dipShare` of the level.
    */
   readonly maxDipBytes: number;
   readonly dipShare: number;
