@@ -93,6 +93,15 @@ export interface HeadroomSettings {
   readonly maxCurveErrorShare: number;
   /** `memory.current` at or above this share of `memory.max` counts as "at memory.max". */
   readonly atMemoryMaxRatio: number;
+  /**
+   * A projection is acted on only as far ahead as this many times the growth it has seen:
+   * a warm-up's first seconds are as steep as a leak's and have not bent yet (a server
+   * warming up with τ = 30 s slows by 10 % in its first 7 s), so a straight line drawn
+   * through them is credible for seconds, not for minutes. A leak from nearly empty is
+   * acted on once it has run a 1/(1 + ratio) share of its fill: with 3, a fill of 40 s
+   * still leaves its last 30 s (the default grace period) for the pod.
+   */
+  readonly maxExtrapolationRatio: number;
 }
 
 export const HEADROOM_ESTIMATOR: HeadroomSettings = {
@@ -109,6 +118,7 @@ export const HEADROOM_ESTIMATOR: HeadroomSettings = {
   decelerationRatio: 0.95,
   maxCurveErrorShare: 0.1,
   atMemoryMaxRatio: 0.97,
+  maxExtrapolationRatio: 3,
 };
 
 /**
@@ -132,6 +142,7 @@ export const LINEAR_ESTIMATOR: HeadroomSettings = {
   estimateWindowMs: 20_000,
   minGrowthSpanMs: 4_000,
   maxStallMs: 0,
+  maxExtrapolationRatio: Infinity,
 };
 
 /** The estimator for a poll interval: a run may skip at most about one reading. */
@@ -177,6 +188,13 @@ export interface ContainerHeadroom {
    * off below the limit.
    */
   readonly secondsLeft: number | null;
+  /** How long the projected growth has been seen, s; null when not growing. */
+  readonly observedSeconds: number | null;
+  /**
+   * The projection reaches no further than `maxExtrapolationRatio` × the growth seen: only
+   * then is `secondsLeft` acted on.
+   */
+  readonly credible: boolean;
   /** True when `memory.current` is at `memory.max`: every new page must go to swap. */
   readonly atMemoryMax: boolean;
   /** True when the level grew since the previous reading: the agent then reads every tick. */
@@ -302,6 +320,9 @@ function estimate(
     growthBytesPerSecond: projection?.growthBytesPerSecond ?? null,
     plateauBytes,
     secondsLeft,
+    observedSeconds: projection?.observedSeconds ?? null,
+    credible: secondsLeft !== null &&
+      secondsLeft <= settings.maxExtrapolationRatio * projection!.observedSeconds,
     atMemoryMax: container.memoryMaxBytes !== null &&
       container.memoryCurrentBytes >= container.memoryMaxBytes * settings.atMemoryMaxRatio,
     growing,
@@ -321,6 +342,8 @@ export interface LevelProjection {
   readonly decelerationPerSecond: number | null;
   /** The level where growth reaches zero, bytes; null when not slowing down. */
   readonly plateauBytes: number | null;
+  /** How long the growth it projects has been seen, s (the run's span). */
+  readonly observedSeconds: number;
 }
 
 /**
@@ -375,11 +398,13 @@ export function projectLevel(
   const run = growthRun(points, settings);
   if (run === null) return null;
   const nowMs = run[run.length - 1]!.atMs;
+  const observedSeconds = (nowMs - run[0]!.atMs) / 1000;
   const straightLine = (levelBytes: number, rate: number): LevelProjection => ({
     levelBytes,
     growthBytesPerSecond: rate,
     decelerationPerSecond: null,
     plateauBytes: null,
+    observedSeconds,
   });
   if (settings.model === "linear") {
     const recent = intervalRate(run[Math.max(0, run.length - 3)]!, run[run.length - 1]!);
@@ -409,9 +434,11 @@ export function projectLevel(
   const slowingDown = earlier.length >= 2 && later.length >= 2 && rateEarlier > 0 &&
     levelLater > levelEarlier && rateLater <= rateEarlier * settings.decelerationRatio;
   if (!slowingDown) {
-    return rateLater >= settings.minGrowthBytesPerSecond
-      ? straightLine(levelBytes, rateLater)
-      : null;
+    // Robust: the rate the whole run sustained. Growth in steps (a leak, a warm-up that
+    // pages in tens of MiB at a time) gives the later half one step more or less depending
+    // on when the steps fell; the whole run averages them.
+    const rate = robust ? robustSlope(run) : rateLater;
+    return rate >= settings.minGrowthBytesPerSecond ? straightLine(levelBytes, rate) : null;
   }
   const k = (rateEarlier - rateLater) / (levelLater - levelEarlier);
   const plateauBytes = levelLater + Math.max(0, rateLater) / k;
@@ -427,6 +454,7 @@ export function projectLevel(
     growthBytesPerSecond: Math.max(0, growth),
     decelerationPerSecond: k,
     plateauBytes,
+    observedSeconds,
   };
 }
 
@@ -450,7 +478,10 @@ function median(values: readonly number[]): number {
  * the decelerating curve `s(t) = plateau − (plateau − s₀)·e^(−k·t)`. Null when the growth
  * levels off at or below the limit (it never gets there).
  */
-export function secondsToLimit(projection: LevelProjection, roomBytes: number): number | null {
+export function secondsToLimit(
+  projection: Omit<LevelProjection, "observedSeconds">,
+  roomBytes: number,
+): number | null {
   if (roomBytes <= 0) return 0;
   const { plateauBytes, decelerationPerSecond: k } = projection;
   if (plateauBytes === null || k === null) {
@@ -573,7 +604,10 @@ export function headroomAlarms(
       settings.headroomMarginMs / 1000;
     if (container.atMemoryMax && container.swapFullPercent >= settings.swapFullPercent) {
       alarms.push({ container, reason: "swap-full", neededSeconds });
-    } else if (container.secondsLeft !== null && container.secondsLeft < neededSeconds) {
+    } else if (
+      container.credible && container.secondsLeft !== null &&
+      container.secondsLeft < neededSeconds
+    ) {
       alarms.push({ container, reason: "time-left", neededSeconds });
     }
   }

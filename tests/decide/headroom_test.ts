@@ -140,6 +140,8 @@ function headroom(partial: Partial<ContainerHeadroom>): ContainerHeadroom {
     growthBytesPerSecond: null,
     plateauBytes: null,
     secondsLeft: null,
+    observedSeconds: partial.secondsLeft == null ? null : 20,
+    credible: partial.secondsLeft != null,
     atMemoryMax: true,
     growing: false,
     ...partial,
@@ -211,4 +213,22 @@ Deno.test("updateHeadroom() says which containers are growing, so the agent read
   assert.equal(grew.containers[0]!.growing, true, "even across a gap");
   const flat = updateHeadroom(grew.state, [pod(12 * MiB)], 4096 * MiB, 7_000);
   assert.equal(flat.containers[0]!.growing, false);
+});
+
+Deno.test("headroomAlarms() acts on a projection only as far ahead as 3× the growth seen", () => {
+  const settings = { headroomMarginMs: 10_000, swapFullPercent: 95 };
+  const grace = () => 30;
+  // 8 MiB/s into a 306 MiB limit: after 7 s, 31.25 s left, a line drawn 4.5× further than it
+  // was seen: not acted on, though under grace + margin (40 s).
+  const series = run(10, (s) => s * 8 * MiB, 4096 * MiB, { swapMaxBytes: 306 * MiB });
+  const at7 = series[7]!;
+  assert.equal(at7.observedSeconds, 7);
+  assert.ok(Math.abs(at7.secondsLeft! - 31.25) < 1e-9, String(at7.secondsLeft));
+  assert.equal(at7.credible, false);
+  assert.deepEqual(headroomAlarms([at7], grace, settings), []);
+  // After 10 s: 28.25 s left, within 3 × 10 s.
+  const at10 = series[10]!;
+  assert.ok(Math.abs(at10.secondsLeft! - 28.25) < 1e-9, String(at10.secondsLeft));
+  assert.equal(at10.credible, true);
+  assert.equal(headroomAlarms([at10], grace, settings).length, 1);
 });

@@ -44,6 +44,8 @@ function container(podUid: string, secondsLeft: number | null): ContainerHeadroo
     growthBytesPerSecond: 1 * MiB,
     plateauBytes: null,
     secondsLeft,
+    observedSeconds: secondsLeft === null ? null : 20,
+    credible: secondsLeft !== null,
     atMemoryMax: true,
     growing: true,
   };

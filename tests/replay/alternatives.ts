@@ -31,6 +31,7 @@ export const ALTERNATIVES: readonly Policy[] = [
   estimatorPolicy("defaults (footprint, robust fits)", {}),
   estimatorPolicy("swap instead of footprint", { level: "swap" }),
   estimatorPolicy("least-squares fits", { fit: "least-squares" }),
+  estimatorPolicy("no extrapolation limit", { maxExtrapolationRatio: Infinity }),
   estimatorPolicy("earlier default (swap, least squares)", { level: "swap", fit: "least-squares" }),
   estimatorPolicy("no plateau: straight line on the footprint", {
     model: "linear",
