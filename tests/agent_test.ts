@@ -27,6 +27,7 @@ import {
   type ApiStandinOptions,
   makePod,
   makeUnrelatedCaPem,
+  nodeOwner,
   type PodSpecLite,
   type RecordedRequest,
   startApiStandin,
@@ -270,6 +271,7 @@ Deno.test("the agent never chooses an excluded pod: it takes the next one and lo
         namespace: "default",
         cgroupUid: STATIC_UID,
         annotations: { "kubernetes.io/config.mirror": STATIC_UID },
+        ownerReferences: [nodeOwner(NODE)],
       },
       reason: "mirror pod of a static pod",
     },
@@ -298,6 +300,50 @@ Deno.test("the agent never chooses an excluded pod: it takes the next one and lo
       assert.equal(source.length, 1, "the log says the static pod is the source");
       assert.match(source[0]!.text, /never deletes its mirror pod, which would not stop it/);
     }
+  }
+});
+
+Deno.test("a forged mirror annotation never hides the hog: the decoy's claim is ignored, logged once, and the hog is deleted", async () => {
+  const claim = { "kubernetes.io/config.mirror": DB.uid };
+  // Not a kubelet's mirror pod: an ordinary pod, no conflict to tell. Every mark copied: a
+  // conflict, told once.
+  const decoys: { what: string; decoy: TestPod; told: number }[] = [
+    {
+      what: "the annotation alone",
+      decoy: { name: "decoy", uid: fakePodUid(9), annotations: claim },
+      told: 0,
+    },
+    {
+      // Every mark of a kubelet's mirror pod, copied: the hog's own UID still wins.
+      what: "the annotation, the Node owner and the -<node> name",
+      decoy: {
+        name: `decoy-${NODE}`,
+        uid: fakePodUid(9),
+        annotations: claim,
+        ownerReferences: [nodeOwner(NODE)],
+      },
+      told: 1,
+    },
+  ];
+  for (const { what, decoy, told } of decoys) {
+    // The decoy is listed after the hog (the stand-in lists in this order).
+    await using h = await setup({ pods: [DB, WEB, decoy], config: { dryRun: true } });
+    h.node.ratePagesPerSecond = 5_000;
+    // Two decisions, a cooldown apart: two LISTs that both carry the conflict.
+    const reports = await h.ticks(TICKS_TO_SUSTAIN + 10 + TICKS_TO_SUSTAIN);
+    const acted = reports.filter((report) => report.outcome !== undefined);
+    assert.deepEqual(
+      acted.map((report) => [report.outcome?.kind, report.victim?.pod?.name]),
+      [["dry-run", "db-0"], ["dry-run", "db-0"]],
+      what,
+    );
+    const conflicts = h.log.matching(/claims to be the mirror pod of static pod/);
+    assert.equal(conflicts.length, told, `${what}: a conflict is logged once`);
+    for (const line of conflicts) {
+      assert.equal(line.level, "warning", what);
+      assert.equal(line.properties.holder, "default/db-0", what);
+    }
+    assert.deepEqual(h.log.matching(/passed over/).filter((l) => /db-0/.test(l.text)), [], what);
   }
 });
 

@@ -4,7 +4,7 @@
  * cache is too old for the headroom trigger. After a failed call (a LIST, or a write the
  * API refused) no LIST is sent until the backoff has passed.
  */
-import type { PodMeta } from "../decide/pod_meta.ts";
+import { indexByCgroupUid, type MirrorConflict, type PodMeta } from "../decide/pod_meta.ts";
 import type { FailureStreak, StreakSummary } from "./backoff.ts";
 import { type KubeApi, KubeApiError } from "./kube_client.ts";
 
@@ -24,12 +24,22 @@ export interface PodDirectoryDeps {
   readonly backoff: (streak: FailureStreak, retryAfterMs: number | null) => number;
   readonly onListFailed: (error: string, delayMs: number, failedCalls: number) => void;
   readonly onStreakEnded: (summary: StreakSummary) => void;
+  /**
+   * A mirror pod claims a static pod UID the API lists as another pod's: the claim is
+   * ignored; told once per claimant and UID for as long as the directory lives.
+   */
+  readonly onMirrorConflict?: (conflict: MirrorConflict) => void;
 }
+
+/** Mirror conflicts remembered as told before the memory starts afresh (a bound). */
+const MAX_TOLD_CONFLICTS = 1_000;
 
 export class PodDirectory {
   readonly #deps: PodDirectoryDeps;
   /** The last LIST, by cgroup UID (a mirror pod also under its static pod's UID). */
   #cache: { readonly byUid: ReadonlyMap<string, PodMeta>; readonly atMs: number } | null = null;
+  /** Mirror conflicts already told, as `claimant uid → claimed uid`. */
+  readonly #toldConflicts = new Set<string>();
 
   constructor(deps: PodDirectoryDeps) {
     this.#deps = deps;
@@ -64,11 +74,8 @@ export class PodDirectory {
     if (nowMs < Math.max(reads.retryAtMs, writes.retryAtMs)) return false;
     try {
       const pods = await this.#deps.kube.listNodePods(this.#deps.nodeName);
-      const byUid = new Map<string, PodMeta>();
-      for (const pod of pods) {
-        byUid.set(pod.uid, pod);
-        if (pod.mirrorOfUid !== null) byUid.set(pod.mirrorOfUid, pod);
-      }
+      const { byUid, conflicts } = indexByCgroupUid(pods);
+      for (const conflict of conflicts) this.#tell(conflict);
       this.#cache = { byUid, atMs: clock.monotonicMs() };
       const ended = reads.ended(clock.monotonicMs());
       if (ended !== null) this.#deps.onStreakEnded(ended);
@@ -80,5 +87,13 @@ export class PodDirectory {
       this.#deps.onListFailed(message, delayMs, reads.failures);
       return false;
     }
+  }
+
+  #tell(conflict: MirrorConflict): void {
+    const key = `${conflict.claimant.uid} ${conflict.claimant.mirrorOfUid}`;
+    if (this.#toldConflicts.has(key)) return;
+    if (this.#toldConflicts.size >= MAX_TOLD_CONFLICTS) this.#toldConflicts.clear();
+    this.#toldConflicts.add(key);
+    this.#deps.onMirrorConflict?.(conflict);
   }
 }

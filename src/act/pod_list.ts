@@ -174,11 +174,51 @@ function toPodMeta(pod: unknown, nodeName: string): PodMeta | string {
     name,
     nodeName,
     terminating: deletion !== undefined && deletion !== null,
-    mirrorOfUid: annotations["kubernetes.io/config.mirror"] ?? null,
+    mirrorOfUid: kubeletMirrorOf(meta as Record<string, unknown>, annotations, nodeName),
     priority: typeof priority === "number" && Number.isFinite(priority) ? priority : null,
     terminationGracePeriodSeconds: typeof grace === "number" && Number.isFinite(grace) && grace >= 0
       ? grace
       : null,
     annotations,
   };
+}
+
+/** The annotation the kubelet puts on a static pod's mirror pod: the static pod's UID. */
+const MIRROR_ANNOTATION = "kubernetes.io/config.mirror";
+
+/**
+ * The static pod UID a mirror pod stands for, when the pod looks like one this node's
+ * kubelet made; null otherwise (the pod is then judged as the ordinary pod it is).
+ *
+ * Any tenant may create a pod with the mirror annotation, so the annotation alone proves
+ * nothing. The kubelet's mirror client (kubernetes/kubernetes
+ * pkg/kubelet/pod/mirror_client.go, `CreateMirrorPod`) copies the static pod, sets
+ * `kubernetes.io/config.mirror` to the static pod's hash (its UID,
+ * pkg/kubelet/config/common.go) and, since MirrorPodNodeRestriction (KEP 1314, on in every
+ * kubelet since 1.17), one owner reference `{apiVersion: v1, kind: Node, name: <node>, uid:
+ * <node uid>, controller: true}`, which the NodeRestriction admission plugin requires of
+ * mirror pods. A static pod's name is its manifest's name plus `-<nodeName>`
+ * (pkg/kubelet/config/common.go `generatePodName`). All three are required here. They are
+ * not proof either (a tenant can copy them; the node's UID is not checked: that would need
+ * `get nodes`), which is why a mirror claim never replaces a pod the API lists under the
+ * claimed UID (decide/pod_meta.ts `indexByCgroupUid`).
+ */
+function kubeletMirrorOf(
+  meta: Record<string, unknown>,
+  annotations: Readonly<Record<string, string>>,
+  nodeName: string,
+): string | null {
+  const claimed = annotations[MIRROR_ANNOTATION];
+  if (claimed === undefined || claimed === "") return null;
+  const name = meta.name as string;
+  if (!name.endsWith(`-${nodeName.toLowerCase()}`)) return null;
+  const owners = meta.ownerReferences;
+  if (!Array.isArray(owners)) return null;
+  const byNode = owners.some((owner) =>
+    isObject(owner) && (owner as Record<string, unknown>).apiVersion === "v1" &&
+    (owner as Record<string, unknown>).kind === "Node" &&
+    (owner as Record<string, unknown>).name === nodeName &&
+    (owner as Record<string, unknown>).controller === true
+  );
+  return byNode ? claimed : null;
 }

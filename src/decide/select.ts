@@ -3,7 +3,7 @@
  * ranked by a chain of comparators. Pure and deterministic.
  */
 import type { PodStats } from "../sense/pod_stats.ts";
-import type { PodMeta } from "./pod_meta.ts";
+import { indexByCgroupUid, type PodMeta } from "./pod_meta.ts";
 
 /** A pod cgroup with its API object (null before the API was asked, or when it is unknown). */
 export interface Candidate {
@@ -184,12 +184,9 @@ export function selectVictims(
   nodePods: readonly PodMeta[],
   exclusions: Exclusions = DEFAULT_EXCLUSIONS,
 ): Selection {
-  const byUid = new Map<string, PodMeta>();
-  for (const pod of nodePods) {
-    byUid.set(pod.uid, pod);
-    // A static pod's cgroup carries its own UID; the API shows a mirror pod with another.
-    if (pod.mirrorOfUid !== null) byUid.set(pod.mirrorOfUid, pod);
-  }
+  // A static pod's cgroup carries its own UID; the API shows a mirror pod with another. A
+  // mirror claim never replaces a pod listed under its own UID.
+  const { byUid } = indexByCgroupUid(nodePods);
   const ranked: Candidate[] = [];
   // Name the pods the first cut passed over too, so the log's table shows who they are.
   const rejected: Rejection[] = preselected.rejected.map(({ candidate, reason }) => ({
