@@ -683,6 +683,28 @@ Deno.test("a wall-clock jump of an hour either way changes no window, cooldown o
 
 // ---- hostile input: the API ----
 
+Deno.test("a server paging in a circle (continue tokens A, B, A, B …) costs at most 3 requests per LIST and backs off; nothing is deleted", async () => {
+  await using h = await setup({ pods: [DB, WEB] });
+  for (let i = 0; i < 2_000; i++) {
+    h.api.inject({ method: "GET", pathPrefix: "/api/v1/pods" }, {
+      status: 200,
+      body: { kind: "PodList", metadata: { continue: i % 2 === 0 ? "A" : "B" }, items: [] },
+    });
+  }
+  h.node.ratePagesPerSecond = 5_000;
+  await h.ticks(12);
+  const lists = h.api.requests.filter((r) => r.path === "/api/v1/pods");
+  const firsts = lists.filter((r) => !r.search.includes("continue="));
+  assert.ok(firsts.length >= 1, "the agent tried to LIST");
+  assert.equal(lists.length, 3 * firsts.length, "3 requests per LIST: the loop is seen at A again");
+  assert.ok(lists.length <= 3 * 12, `${lists.length} LIST requests in 12 ticks`);
+  assert.deepEqual(h.destructive(), []);
+  assert.match(
+    h.log.matching(/^Cannot list pods on node/)[0]!.text,
+    /a continue token seen before/,
+  );
+});
+
 Deno.test("API faults: the loop goes on, logs what to do, and never acts twice in one cooldown", async () => {
   const OTHER_CA = await makeUnrelatedCaPem();
   const pods = "/api/v1/pods";

@@ -11,6 +11,13 @@ import { type KubeApi, KubeApiError } from "./kube_client.ts";
 /** How long pod metadata learned for the headroom trigger is reused, ms. */
 export const POD_META_MAX_AGE_MS = 60_000;
 
+/**
+ * A LIST younger than this is reused rather than sent again, ms: at most one LIST a second
+ * whatever the triggers ask and whatever the server answers (a LIST itself is at most
+ * `ceil(MAX_LIST_ITEMS / page size) + 1` requests, act/pod_list.ts; a failed one backs off).
+ */
+export const MIN_LIST_INTERVAL_MS = 1_000;
+
 /** What the directory needs: the API, the clock, the backoff, where to report failures. */
 export interface PodDirectoryDeps {
   readonly kube: Pick<KubeApi, "listNodePods">;
@@ -67,11 +74,15 @@ export class PodDirectory {
         uids.some((uid) => !cache.byUid.has(uid)));
   }
 
-  /** One LIST of the node's pods into the cache; false on failure or while backing off. */
+  /**
+   * One LIST of the node's pods into the cache (or the cache, when a LIST was made less than
+   * {@linkcode MIN_LIST_INTERVAL_MS} ago); false on failure or while backing off.
+   */
   async refresh(): Promise<boolean> {
     const { clock, reads, writes } = this.#deps;
     const nowMs = clock.monotonicMs();
     if (nowMs < Math.max(reads.retryAtMs, writes.retryAtMs)) return false;
+    if (this.#cache !== null && nowMs - this.#cache.atMs < MIN_LIST_INTERVAL_MS) return true;
     try {
       const pods = await this.#deps.kube.listNodePods(this.#deps.nodeName);
       const { byUid, conflicts } = indexByCgroupUid(pods);
