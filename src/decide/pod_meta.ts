@@ -1,3 +1,10 @@
+/** Identifies one pod incarnation: a re-created pod of the same name has another uid. */
+export interface PodRef {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+}
+
 /** What the agent knows of a pod from the Kubernetes API (mapped from a V1Pod by act/). */
 export interface PodMeta {
   /** `metadata.uid`. */
