@@ -347,6 +347,21 @@ Deno.test("a forged mirror annotation never hides the hog: the decoy's claim is 
   }
 });
 
+Deno.test("a pod with every mark of a mirror pod is still chosen when its own cgroup is the hog", async () => {
+  // A tenant's pod that copies the kubelet's marks to opt itself out: its cgroup carries its
+  // own UID, so it is no static pod's mirror.
+  const forged: TestPod = {
+    ...DB,
+    name: `hog-${NODE}`,
+    annotations: { "kubernetes.io/config.mirror": STATIC_UID },
+    ownerReferences: [nodeOwner(NODE)],
+  };
+  await using h = await setup({ pods: [forged, WEB] });
+  h.node.ratePagesPerSecond = 5_000;
+  await h.ticks(TICKS_TO_SUSTAIN);
+  assert.deepEqual(h.destructive(), [`DELETE default/hog-${NODE}`]);
+});
+
 Deno.test("the headroom and node-swap-free triggers pass over excluded pods too", async () => {
   // A container at memory.max with 98% of its swap limit in use: the headroom alarm.
   const full = (n: number): ContainerStats => ({

@@ -98,7 +98,10 @@ export function exclusionOf(
     return "already acted on";
   }
   if (pod.terminating) return "terminating";
-  if (pod.mirrorOfUid !== null) return "mirror pod of a static pod";
+  // A mirror pod stands for a cgroup with another UID (its static pod's): a cgroup under the
+  // pod's own UID is that pod's, whatever its annotations claim (a forged mirror pod cannot
+  // exclude itself).
+  if (pod.mirrorOfUid !== null && cgroupUid !== pod.uid) return "mirror pod of a static pod";
   if (exclusions.protectedNamespaces.includes(pod.namespace)) return "protected namespace";
   if (pod.priority !== null && pod.priority >= exclusions.protectedPriority) {
     return "protected priority";
