@@ -168,6 +168,20 @@ function checkTick(value: unknown, source: string, line: number): TraceTick {
       if (typeof pod[field] !== "number") fail(`"pods[${i}].${field}" is not a number`);
     }
     if (!Array.isArray(pod.containers)) fail(`"pods[${i}].containers" is not a list`);
+    (pod.containers as unknown[]).forEach((c, j) => {
+      const at = `"pods[${i}].containers[${j}]`;
+      if (!isRecord(c) || typeof c.id !== "string") fail(`${at}" has no "id"`);
+      const container = c as Record<string, unknown>;
+      for (const field of ["swapCurrentBytes", "memoryCurrentBytes"]) {
+        if (typeof container[field] !== "number") fail(`${at}.${field}" is not a number`);
+      }
+      for (const field of ["swapMaxBytes", "memoryMaxBytes"]) {
+        const value = container[field];
+        if (value !== null && typeof value !== "number") {
+          fail(`${at}.${field}" is neither a number nor null`);
+        }
+      }
+    });
   });
   return tick;
 }
@@ -184,6 +198,35 @@ function checkPods(value: unknown, source: string, line: number): TracePods {
       `Cannot read ${source} line ${line}: "pods" must list pods with uid, namespace and name`,
     );
   }
+  // What the agent reads of each pod (decide/pod_meta.ts), when present, of its own type.
+  pods.pods.forEach((pod, i) => {
+    const record = pod as unknown as Record<string, unknown>;
+    const wrong = (field: string, what: string) => {
+      throw new Error(`Cannot read ${source} line ${line}: "pods[${i}].${field}" is not ${what}`);
+    };
+    const optional = (field: string, type: "string" | "boolean" | "number", nullable: boolean) => {
+      const value = record[field];
+      if (value === undefined || (nullable && value === null)) return;
+      const ok = type === "string"
+        ? typeof value === "string"
+        : type === "boolean"
+        ? typeof value === "boolean"
+        : typeof value === "number";
+      if (!ok) wrong(field, nullable ? `a ${type} or null` : `a ${type}`);
+    };
+    optional("nodeName", "string", false);
+    optional("terminating", "boolean", false);
+    optional("mirrorOfUid", "string", true);
+    optional("priority", "number", true);
+    optional("terminationGracePeriodSeconds", "number", true);
+    const annotations = record.annotations;
+    if (
+      annotations !== undefined &&
+      (!isRecord(annotations) || Object.values(annotations).some((v) => typeof v !== "string"))
+    ) {
+      wrong("annotations", "a mapping of strings");
+    }
+  });
   return pods;
 }
 

@@ -152,6 +152,55 @@ Deno.test("a trace's header is checked field by field, with an error naming the 
   );
 });
 
+Deno.test("what replay reads of a tick's containers and a pods line is checked too, naming the line and the field", () => {
+  const trace = busyTrace(1, 2).split("\n");
+  const table: [(line: Record<string, unknown>) => void, number, RegExp][] = [
+    [
+      (l) => ((l.pods as { containers: unknown[] }[])[0]!.containers = [5]),
+      3,
+      /"pods\[0\]\.containers\[0\]" has no "id"/,
+    ],
+    [
+      (
+        l,
+      ) => ((l.pods as { containers: Record<string, unknown>[] }[])[0]!.containers[0]!
+        .swapMaxBytes = "x"),
+      3,
+      /"pods\[0\]\.containers\[0\]\.swapMaxBytes" is neither a number nor null/,
+    ],
+    [
+      (l) => ((l.pods as Record<string, unknown>[])[0]!.terminating = "yes"),
+      2,
+      /"pods\[0\]\.terminating" is not a boolean/,
+    ],
+    [
+      (l) => ((l.pods as Record<string, unknown>[])[0]!.annotations = { a: 1 }),
+      2,
+      /"pods\[0\]\.annotations" is not a mapping of strings/,
+    ],
+    [
+      (l) => ((l.pods as Record<string, unknown>[])[0]!.terminationGracePeriodSeconds = "30"),
+      2,
+      /"pods\[0\]\.terminationGracePeriodSeconds" is not a number or null/,
+    ],
+  ];
+  for (const [spoil, lineNumber, pattern] of table) {
+    const lines = [...trace];
+    const line = JSON.parse(lines[lineNumber - 1]!);
+    spoil(line);
+    lines[lineNumber - 1] = JSON.stringify(line);
+    assert.throws(
+      () => parseTrace(lines.join("\n"), "t.jsonl"),
+      (error: unknown) => {
+        assert.ok(error instanceof Error);
+        assert.match(error.message, new RegExp(`^Cannot read t\\.jsonl line ${lineNumber}: `));
+        assert.match(error.message, pattern);
+        return true;
+      },
+    );
+  }
+});
+
 Deno.test("replay's text output escapes control and escape sequences in names from the trace", async () => {
   const evil = (i: number) => i === 0 ? "a\x1b]0;pwned\x07\x1b[2J\r\nsummary: fake" : `app-${i}`;
   const trace = parseTrace(
