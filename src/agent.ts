@@ -115,6 +115,7 @@ export class Agent {
       onListFailed: (error, delayMs, failedCalls) =>
         journal.listFailed(error, delayMs, failedCalls),
       onStreakEnded: (summary) => journal.apiAnswersAgain(summary),
+      onMirrorConflict: (conflict) => journal.mirrorConflict(conflict),
     });
     this.#round = new Round({ ...deps, journal, writes, backoff }, config);
   }

@@ -44,6 +44,14 @@ export function parseCli(args: readonly string[], env: CliEnv): CliResult {
   const flags = new FlagReader(values);
   const config = configFrom(flags, env);
   if (flags.errors.length > 0) return { kind: "error", message: flags.errors[0]! };
+  if (config.sustainedDurationMs < config.pollIntervalMs) {
+    return {
+      kind: "error",
+      message: `Flag --sustained-duration ${formatDuration(config.sustainedDurationMs)} is ` +
+        `shorter than --poll-interval ${formatDuration(config.pollIntervalMs)}: the swap I/O ` +
+        "window could never hold two samples; make it at least the poll interval",
+    };
+  }
   if (config.nodeName.trim() === "") {
     return {
       kind: "error",
@@ -195,8 +203,15 @@ function parseNumber(spec: FlagSpec, raw: string): Parsed<number> {
 }
 
 function parseDurationFlag(spec: FlagSpec, raw: string): Parsed<number> {
-  const ms = parseDuration(raw);
+  // Go's time.ParseDuration takes a sign: `-1s` is a duration, just not one a flag can take.
+  const sign = /^[-+]/.exec(raw)?.[0];
+  const ms = parseDuration(sign === undefined ? raw : raw.slice(1));
   if (ms === null) return { error: 'expected a Go duration such as "500ms", "10s" or "1m30s"' };
+  if (sign === "-" && ms > 0) {
+    return {
+      error: spec.min === 0 && !spec.exclusiveMin ? "must not be negative" : "must be positive",
+    };
+  }
   const rangeError = checkRange(spec, ms, formatDuration(ms), formatDuration);
   return rangeError ? { error: rangeError } : { value: ms };
 }
@@ -226,9 +241,17 @@ function normalizeArgs(args: readonly string[]): string[] | string {
     const match = /^--([^=]+)(=.*)?$/.exec(arg);
     if (match) {
       const spec = SPEC_BY_NAME.get(match[1]!);
+      const next = args[i + 1];
+      if (
+        spec?.kind === "boolean" && match[2] === undefined && next !== undefined &&
+        parseGoBool(next) !== null
+      ) {
+        // Go's flag package never reads the next word as a boolean's value.
+        return `Unexpected argument "${next}" after ${args[i]}: a boolean flag takes its ` +
+          `value after "=": write --${spec.name}=${next}`;
+      }
       if (spec?.kind === "boolean" && match[2] === undefined) arg = `--${spec.name}=true`;
       else if (spec && match[2] === undefined) {
-        const next = args[i + 1];
         if (next === undefined) return `Flag --${spec.name} needs a value`;
         out.push(`--${spec.name}=${next}`);
         i++;
@@ -258,8 +281,10 @@ function checkRange(
       return `${shown} must be ${spec.exclusiveMin ? "above" : "at least"} ${format(spec.min)}`;
     }
   }
-  if (spec.max !== undefined && value > spec.max) {
-    return `${shown} must be at most ${format(spec.max)}`;
+  if (spec.max !== undefined) {
+    if (spec.exclusiveMax ? value >= spec.max : value > spec.max) {
+      return `${shown} must be ${spec.exclusiveMax ? "below" : "at most"} ${format(spec.max)}`;
+    }
   }
   return null;
 }
@@ -294,5 +319,6 @@ function readFlagValues(args: readonly string[]): Map<string, string> | string {
 }
 
 function unexpected(arg: string): string {
-  return `Unexpected argument "${arg}": flags start with --`;
+  // Go's flag package takes -flag and --flag alike, and so does normalizeArgs().
+  return `Unexpected argument "${arg}": flags start with - or --`;
 }

@@ -7,6 +7,13 @@ import { formatDuration } from "./duration.ts";
 
 export const VERSION = "0.1.0";
 
+/**
+ * The longest duration any flag takes, ms (one day). Every duration flag has an upper bound
+ * at or under it, far below the 2^31 − 1 ms (24.8 days) above which a timer fires after 1 ms
+ * instead (setTimeout's limit), so no flag can turn a slow loop into a spin.
+ */
+export const MAX_DURATION_FLAG_MS = 86_400_000;
+
 export type FlagKind = "number" | "duration" | "boolean" | "string" | "enum" | "list";
 
 export interface FlagSpec {
@@ -20,8 +27,10 @@ export interface FlagSpec {
   readonly defaultText: string;
   /** Lower bound for numbers and durations (inclusive unless `exclusiveMin`). */
   readonly min?: number;
+  /** Upper bound for numbers and durations (inclusive unless `exclusiveMax`). */
   readonly max?: number;
   readonly exclusiveMin?: boolean;
+  readonly exclusiveMax?: boolean;
   /** Numbers: whole numbers only. */
   readonly integer?: boolean;
 }
@@ -39,9 +48,11 @@ export const FLAGS: readonly FlagSpec[] = [
   {
     name: "sustained-duration",
     kind: "duration",
-    help: "how long swap I/O must stay above the threshold, on every sample, before acting",
+    help: "how long swap I/O must stay above the threshold, on every sample, before acting; " +
+      "at least --poll-interval (the window must hold two samples)",
     defaultText: formatDuration(DEFAULTS.sustainedDurationMs),
     min: 0,
+    max: 3_600_000,
   },
   {
     name: "psi-threshold",
@@ -58,13 +69,16 @@ export const FLAGS: readonly FlagSpec[] = [
     help: "time between samples",
     defaultText: formatDuration(DEFAULTS.pollIntervalMs),
     min: 10,
+    max: 60_000,
   },
   {
     name: "cooldown-period",
     kind: "duration",
-    help: "no further action for this long after an action",
+    help: "no further action for this long after an action; at least 1s (the victim's memory " +
+      "is freed only as it stops: without a pause every tick would take one more pod)",
     defaultText: formatDuration(DEFAULTS.cooldownPeriodMs),
-    min: 0,
+    min: 1_000,
+    max: MAX_DURATION_FLAG_MS,
   },
   {
     name: "dry-run",
@@ -104,6 +118,7 @@ export const FLAGS: readonly FlagSpec[] = [
     help: "extra time on top of the pod's terminationGracePeriodSeconds for the headroom trigger",
     defaultText: formatDuration(DEFAULTS.headroomMarginMs),
     min: 0,
+    max: 3_600_000,
   },
   {
     name: "swap-full-percent",
@@ -124,6 +139,7 @@ export const FLAGS: readonly FlagSpec[] = [
     defaultText: String(DEFAULTS.nodeSwapFreePercent),
     min: 0,
     max: 100,
+    exclusiveMax: true,
   },
   {
     name: "termination-mode",
@@ -141,6 +157,7 @@ export const FLAGS: readonly FlagSpec[] = [
       "continuous pressure this long, DELETE the top candidate; 0 never falls back",
     defaultText: formatDuration(DEFAULTS.evictFallbackAfterMs),
     min: 0,
+    max: MAX_DURATION_FLAG_MS,
   },
   {
     name: "protected-namespaces",
@@ -203,6 +220,7 @@ export const FLAGS: readonly FlagSpec[] = [
       "0 turns it off",
     defaultText: formatDuration(DEFAULTS.reportIntervalMs),
     min: 0,
+    max: MAX_DURATION_FLAG_MS,
   },
   {
     name: "log-format",
@@ -223,9 +241,18 @@ export const FLAGS: readonly FlagSpec[] = [
 /** The unit of a flag in --help, with its range for percentages: `percent, 0-100`. */
 function unitText(flag: FlagSpec): string {
   if (flag.unit === "percent" && flag.max === 100) {
+    if (flag.exclusiveMax) return "percent, 0 up to under 100";
     return flag.exclusiveMin ? "percent, over 0 up to 100" : "percent, 0-100";
   }
   return flag.unit ?? "";
+}
+
+/** The range of a duration flag in --help: `10ms to 1m0s`, `0s to 24h0m0s`. */
+function durationRange(flag: FlagSpec): string {
+  const max = formatDuration(flag.max!);
+  if (flag.min === 0 && !flag.exclusiveMin) return `0s to ${max}`;
+  if (flag.min === 0) return `over 0s, up to ${max}`;
+  return `${formatDuration(flag.min!)} to ${max}`;
 }
 
 /** What --help says before the flags: what the agent does, what it never touches, usage. */
@@ -253,7 +280,7 @@ const HELP_INTRO: readonly string[] = [
   "       kube-soomkiller record [--out FILE] [--duration D] [flags]  (a trace of this node)",
   "       kube-soomkiller replay TRACE.jsonl [--html FILE] [flags]     (what they would do)",
   "",
-  "Flags (Go syntax: --flag=value or --flag value; booleans as --flag=false;",
+  "Flags (Go syntax: --flag=value or --flag value, -flag as --flag; booleans as --flag=false;",
   'durations such as "500ms", "10s", "1m30s"):',
 ];
 
@@ -271,7 +298,11 @@ const HELP_OUTRO: readonly string[] = [
 export function helpText(): string {
   const flagLines = FLAGS.flatMap((flag) => {
     const type = flag.kind === "enum" ? flag.choices!.join("|") : flag.kind;
-    const unit = flag.unit ? ` (${unitText(flag)})` : "";
+    const unit = flag.unit
+      ? ` (${unitText(flag)})`
+      : flag.kind === "duration"
+      ? ` (${durationRange(flag)})`
+      : "";
     return [
       `  --${flag.name} ${type}`,
       `        ${flag.help}${unit} (default ${flag.defaultText})`,

@@ -1,4 +1,5 @@
 import type { HeadroomModel } from "./decide/headroom.ts";
+import type { DecideSettings } from "./decide/settings.ts";
 import {
   DEFAULT_PROTECTED_NAMESPACES,
   DEFAULT_PROTECTED_PRIORITY,
@@ -6,8 +7,11 @@ import {
   type OwnPod,
 } from "./decide/select.ts";
 
-/** The agent's settings, after parsing and validation. Durations in milliseconds. */
-export interface Config {
+/**
+ * The agent's settings, after parsing and validation. Durations in milliseconds. What
+ * decide/ reads is its own type, {@linkcode DecideSettings}: Config must stay one.
+ */
+export interface Config extends DecideSettings {
   /** Node swap I/O (pswpin + pswpout) above which the node counts as thrashing, pages/s. */
   readonly swapIoThresholdPagesPerSecond: number;
   /** How long the rate must stay above the threshold before acting, ms. */

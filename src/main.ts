@@ -175,10 +175,13 @@ async function connectAgentClient(
       allowInsecureHttp: config.allowInsecureHttp ?? false,
       onSkippedItems: (reasons) => {
         // One malformed PodList item costs that pod only; say which, at most a few.
-        log.warn("Left {count} malformed pods out of the node's list: {reasons}", {
-          count: reasons.length,
-          reasons: reasons.slice(0, 5),
-        });
+        log.warn(
+          "Left {count} pods out of the node's list (malformed, or listed twice): {reasons}",
+          {
+            count: reasons.length,
+            reasons: reasons.slice(0, 5),
+          },
+        );
       },
     });
   } catch (error) {

@@ -27,6 +27,7 @@ import {
   type ApiStandinOptions,
   makePod,
   makeUnrelatedCaPem,
+  nodeOwner,
   type PodSpecLite,
   type RecordedRequest,
   startApiStandin,
@@ -270,6 +271,7 @@ Deno.test("the agent never chooses an excluded pod: it takes the next one and lo
         namespace: "default",
         cgroupUid: STATIC_UID,
         annotations: { "kubernetes.io/config.mirror": STATIC_UID },
+        ownerReferences: [nodeOwner(NODE)],
       },
       reason: "mirror pod of a static pod",
     },
@@ -299,6 +301,65 @@ Deno.test("the agent never chooses an excluded pod: it takes the next one and lo
       assert.match(source[0]!.text, /never deletes its mirror pod, which would not stop it/);
     }
   }
+});
+
+Deno.test("a forged mirror annotation never hides the hog: the decoy's claim is ignored, logged once, and the hog is deleted", async () => {
+  const claim = { "kubernetes.io/config.mirror": DB.uid };
+  // Not a kubelet's mirror pod: an ordinary pod, no conflict to tell. Every mark copied: a
+  // conflict, told once.
+  const decoys: { what: string; decoy: TestPod; told: number }[] = [
+    {
+      what: "the annotation alone",
+      decoy: { name: "decoy", uid: fakePodUid(9), annotations: claim },
+      told: 0,
+    },
+    {
+      // Every mark of a kubelet's mirror pod, copied: the hog's own UID still wins.
+      what: "the annotation, the Node owner and the -<node> name",
+      decoy: {
+        name: `decoy-${NODE}`,
+        uid: fakePodUid(9),
+        annotations: claim,
+        ownerReferences: [nodeOwner(NODE)],
+      },
+      told: 1,
+    },
+  ];
+  for (const { what, decoy, told } of decoys) {
+    // The decoy is listed after the hog (the stand-in lists in this order).
+    await using h = await setup({ pods: [DB, WEB, decoy], config: { dryRun: true } });
+    h.node.ratePagesPerSecond = 5_000;
+    // Two decisions, a cooldown apart: two LISTs that both carry the conflict.
+    const reports = await h.ticks(TICKS_TO_SUSTAIN + 10 + TICKS_TO_SUSTAIN);
+    const acted = reports.filter((report) => report.outcome !== undefined);
+    assert.deepEqual(
+      acted.map((report) => [report.outcome?.kind, report.victim?.pod?.name]),
+      [["dry-run", "db-0"], ["dry-run", "db-0"]],
+      what,
+    );
+    const conflicts = h.log.matching(/claims to be the mirror pod of static pod/);
+    assert.equal(conflicts.length, told, `${what}: a conflict is logged once`);
+    for (const line of conflicts) {
+      assert.equal(line.level, "warning", what);
+      assert.equal(line.properties.holder, "default/db-0", what);
+    }
+    assert.deepEqual(h.log.matching(/passed over/).filter((l) => /db-0/.test(l.text)), [], what);
+  }
+});
+
+Deno.test("a pod with every mark of a mirror pod is still chosen when its own cgroup is the hog", async () => {
+  // A tenant's pod that copies the kubelet's marks to opt itself out: its cgroup carries its
+  // own UID, so it is no static pod's mirror.
+  const forged: TestPod = {
+    ...DB,
+    name: `hog-${NODE}`,
+    annotations: { "kubernetes.io/config.mirror": STATIC_UID },
+    ownerReferences: [nodeOwner(NODE)],
+  };
+  await using h = await setup({ pods: [forged, WEB] });
+  h.node.ratePagesPerSecond = 5_000;
+  await h.ticks(TICKS_TO_SUSTAIN);
+  assert.deepEqual(h.destructive(), [`DELETE default/hog-${NODE}`]);
 });
 
 Deno.test("the headroom and node-swap-free triggers pass over excluded pods too", async () => {
@@ -636,6 +697,28 @@ Deno.test("a wall-clock jump of an hour either way changes no window, cooldown o
 });
 
 // ---- hostile input: the API ----
+
+Deno.test("a server paging in a circle (continue tokens A, B, A, B …) costs at most 3 requests per LIST and backs off; nothing is deleted", async () => {
+  await using h = await setup({ pods: [DB, WEB] });
+  for (let i = 0; i < 2_000; i++) {
+    h.api.inject({ method: "GET", pathPrefix: "/api/v1/pods" }, {
+      status: 200,
+      body: { kind: "PodList", metadata: { continue: i % 2 === 0 ? "A" : "B" }, items: [] },
+    });
+  }
+  h.node.ratePagesPerSecond = 5_000;
+  await h.ticks(12);
+  const lists = h.api.requests.filter((r) => r.path === "/api/v1/pods");
+  const firsts = lists.filter((r) => !r.search.includes("continue="));
+  assert.ok(firsts.length >= 1, "the agent tried to LIST");
+  assert.equal(lists.length, 3 * firsts.length, "3 requests per LIST: the loop is seen at A again");
+  assert.ok(lists.length <= 3 * 12, `${lists.length} LIST requests in 12 ticks`);
+  assert.deepEqual(h.destructive(), []);
+  assert.match(
+    h.log.matching(/^Cannot list pods on node/)[0]!.text,
+    /a continue token seen before/,
+  );
+});
 
 Deno.test("API faults: the loop goes on, logs what to do, and never acts twice in one cooldown", async () => {
   const OTHER_CA = await makeUnrelatedCaPem();

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { helpText, parseCli } from "../src/cli.ts";
 import { DEFAULTS } from "../src/config.ts";
+import { FLAGS, MAX_DURATION_FLAG_MS } from "../src/cli_flags.ts";
 
 const env = (vars: Record<string, string> = {}) => ({ get: (name: string) => vars[name] });
 
@@ -102,9 +103,9 @@ Deno.test("--help lists every flag with its default and unit", () => {
     ["sustained-duration", "(default 10s)"],
     ["psi-threshold", "(percent, 0-100) (default 50)"],
     ["swap-full-percent", "(percent, over 0 up to 100) (default 95)"],
-    ["node-swap-free-percent", "(percent, 0-100) (default 5)"],
-    ["poll-interval", "(default 1s)"],
-    ["cooldown-period", "(default 30s)"],
+    ["node-swap-free-percent", "(percent, 0 up to under 100) (default 5)"],
+    ["poll-interval", "(10ms to 1m0s) (default 1s)"],
+    ["cooldown-period", "(1s to 24h0m0s) (default 30s)"],
     ["dry-run", "(default true)"],
     ["node-name", "(default env NODE_NAME)"],
     ["proc-root", "(default /host/proc)"],
@@ -253,16 +254,81 @@ Deno.test("parseCli() reads flags itself: last one wins, `--` ends flags, odd wo
   assert.equal(run(["--node-name=a=b"]).nodeName, "a=b");
   assert.equal(run(["--swap-io-threshold=5", "--"]).swapIoThresholdPagesPerSecond, 5);
   const table: [string[], string][] = [
-    [["--", "--dry-run"], 'Unexpected argument "--dry-run": flags start with --'],
+    [["--", "--dry-run"], 'Unexpected argument "--dry-run": flags start with - or --'],
     [["--bogus"], 'Unknown flag "--bogus": see --help'],
     [["-bogus=1"], 'Unknown flag "--bogus": see --help'],
     [["---dry-run"], 'Unknown flag "---dry-run": see --help'],
     [["--=1"], 'Unknown flag "--=1": see --help'],
     [["--constructor=1"], 'Unknown flag "--constructor": see --help'],
-    [["-"], 'Unexpected argument "-": flags start with --'],
+    [["-"], 'Unexpected argument "-": flags start with - or --'],
     // Words node:util's messages could not name: the empty word, a word with a quote.
-    [[""], 'Unexpected argument "": flags start with --'],
-    [["it's"], `Unexpected argument "it's": flags start with --`],
+    [[""], 'Unexpected argument "": flags start with - or --'],
+    [["it's"], `Unexpected argument "it's": flags start with - or --`],
   ];
   for (const [args, message] of table) assert.equal(error(args), message, args.join(" "));
+});
+
+Deno.test("every duration flag has an upper bound under setTimeout's 2^31 - 1 ms, and a lower one where 0 makes no sense", () => {
+  for (const flag of FLAGS.filter((f) => f.kind === "duration")) {
+    assert.ok(flag.max !== undefined && flag.max <= MAX_DURATION_FLAG_MS, flag.name);
+    assert.ok(MAX_DURATION_FLAG_MS < 2 ** 31 - 1);
+    assert.match(
+      error([`--${flag.name}=597h`]),
+      new RegExp(`^Invalid value "597h" for flag --${flag.name}: 597h0m0s must be at most`),
+      flag.name,
+    );
+  }
+  const table: [string[], string][] = [
+    [
+      ["--poll-interval=597h"],
+      'Invalid value "597h" for flag --poll-interval: 597h0m0s must be at most 1m0s',
+    ],
+    [["--poll-interval=-1s"], 'Invalid value "-1s" for flag --poll-interval: must be positive'],
+    [
+      ["--report-interval=-1s"],
+      'Invalid value "-1s" for flag --report-interval: must not be negative',
+    ],
+    [
+      ["--cooldown-period=0s"],
+      'Invalid value "0s" for flag --cooldown-period: 0s must be at least 1s',
+    ],
+    [
+      ["--node-swap-free-percent=100"],
+      'Invalid value "100" for flag --node-swap-free-percent: 100 must be below 100',
+    ],
+    [
+      ["--sustained-duration=500ms"],
+      "Flag --sustained-duration 500ms is shorter than --poll-interval 1s: the swap I/O window " +
+      "could never hold two samples; make it at least the poll interval",
+    ],
+    [
+      ["--poll-interval=20s"],
+      "Flag --sustained-duration 10s is shorter than --poll-interval 20s: the swap I/O window " +
+      "could never hold two samples; make it at least the poll interval",
+    ],
+  ];
+  for (const [args, message] of table) assert.equal(error(args), message, args.join(" "));
+  // Still taken: the bounds themselves, a leading +, 0 where it means off.
+  assert.equal(run(["--poll-interval=1m", "--sustained-duration=1m"]).pollIntervalMs, 60_000);
+  assert.equal(run(["--poll-interval=+2s"]).pollIntervalMs, 2_000);
+  assert.equal(run(["--cooldown-period=24h"]).cooldownPeriodMs, 86_400_000);
+  assert.equal(run(["--report-interval=0"]).reportIntervalMs, 0);
+  assert.equal(run(["--node-swap-free-percent=99.5"]).nodeSwapFreePercent, 99.5);
+});
+
+Deno.test("a boolean's value after a space is refused with the spelling that works; one dash is a flag as in Go", () => {
+  assert.equal(
+    error(["--dry-run", "false"]),
+    'Unexpected argument "false" after --dry-run: a boolean flag takes its value after "=": ' +
+      "write --dry-run=false",
+  );
+  assert.equal(
+    error(["-headroom-trigger", "0"]),
+    'Unexpected argument "0" after -headroom-trigger: a boolean flag takes its value after "=": ' +
+      "write --headroom-trigger=0",
+  );
+  assert.equal(run(["-dry-run=false"]).dryRun, false);
+  assert.equal(run(["-dry-run=false", "-poll-interval", "2s"]).pollIntervalMs, 2_000);
+  // The message names both spellings, as both are read.
+  assert.equal(error(["stray"]), 'Unexpected argument "stray": flags start with - or --');
 });

@@ -1,7 +1,11 @@
 /**
  * Guard (`deno lint`, so `deno task check`): `src/decide/` is pure. Its files never name
  * `Deno`, `fetch`, `performance`, `Date` or `crypto`: files, clock, randomness and the network
- * arrive as arguments from the loop, which gets them from `src/main.ts`.
+ * arrive as arguments from the loop, which gets them from `src/main.ts`. And it depends on
+ * nothing above it (rule `no-outward-imports`): a decide/ file imports only other decide/
+ * files and, as types only, sense/'s records; never act/, observe/, replay/, `src/config.ts`
+ * or the loop. What they share (the outcome vocabulary, `PodRef`, the settings decide/
+ * reads) lives in decide/, and they import it from there.
  *
  * A lint plugin rather than a text search: it sees the AST Deno's own linter parses, so a
  * word in a comment or a string is not code and does not count, while every use in code does
@@ -14,6 +18,9 @@ export const FORBIDDEN = new Set(["Deno", "fetch", "performance", "Date", "crypt
 
 /** The directory the rule applies to, with a trailing slash. */
 export const DECIDE_DIR = decodeURIComponent(new URL("../src/decide/", import.meta.url).pathname);
+
+/** The directory whose record types decide/ may import (types only), with a trailing slash. */
+export const SENSE_DIR = decodeURIComponent(new URL("../src/sense/", import.meta.url).pathname);
 
 /** The global objects a forbidden name can be reached through (`globalThis.Date`). */
 const GLOBAL_OBJECTS = new Set(["globalThis", "window", "self"]);
@@ -46,9 +53,61 @@ const plugin: Deno.lint.Plugin = {
         };
       },
     },
+    "no-outward-imports": {
+      create(context) {
+        if (!context.filename.startsWith(DECIDE_DIR)) return {};
+        const check = (node: Deno.lint.Node, specifier: string, typeOnly: boolean) => {
+          const why = outwardImport(context.filename, specifier, typeOnly);
+          if (why !== null) context.report({ node, message: why });
+        };
+        return {
+          ImportDeclaration(node) {
+            const typeOnly = node.importKind === "type" ||
+              (node.specifiers.length > 0 &&
+                node.specifiers.every((s) =>
+                  s.type === "ImportSpecifier" && s.importKind === "type"
+                ));
+            check(node, node.source.value, typeOnly);
+          },
+          ExportNamedDeclaration(node) {
+            if (node.source) check(node, node.source.value, node.exportKind === "type");
+          },
+          ExportAllDeclaration(node) {
+            check(node, node.source.value, node.exportKind === "type");
+          },
+          ImportExpression(node) {
+            if (node.source.type === "Literal" && typeof node.source.value === "string") {
+              check(node, node.source.value, false);
+            }
+          },
+        };
+      },
+    },
   },
 };
 export default plugin;
+
+/**
+ * Why a decide/ file at `filename` may not import `specifier`, or null when it may: a
+ * relative path inside decide/, or a type-only import from sense/.
+ */
+export function outwardImport(
+  filename: string,
+  specifier: string,
+  typeOnly: boolean,
+): string | null {
+  const target = specifier.startsWith(".")
+    ? decodeURIComponent(new URL(specifier, `file://${filename}`).pathname)
+    : specifier;
+  if (target.startsWith(DECIDE_DIR)) return null;
+  if (target.startsWith(SENSE_DIR) && typeOnly) return null;
+  const shown = target.startsWith(DECIDE_DIR.replace(/decide\/$/, ""))
+    ? `src/${target.slice(DECIDE_DIR.length - "decide/".length)}`
+    : specifier;
+  return `src/decide/ depends on nothing above it: \`${shown}\` is outside decide/ (only ` +
+    "decide/ files, and sense/ record types with `import type`, may be imported); move what " +
+    "both sides need down into decide/";
+}
 
 /**
  * The name is a property of something else, not a reference to the global: `x.Date`,

@@ -3,14 +3,10 @@
  * call comes to, and where the server is ({@linkcode KubeConnection}). Types only, plus the
  * error class; the HTTP client is kube_client.ts, which re-exports all of this.
  */
-import type { PodMeta } from "../decide/pod_meta.ts";
+import type { PodMeta, PodRef } from "../decide/pod_meta.ts";
 
-/** Identifies one pod incarnation: a re-created pod of the same name has another uid. */
-export interface PodRef {
-  readonly namespace: string;
-  readonly name: string;
-  readonly uid: string;
-}
+/** Identifies one pod incarnation (its home is decide/pod_meta.ts, below act/). */
+export type { PodRef };
 
 /** 404: the pod is already gone. */
 export type WriteGone = { readonly kind: "gone"; readonly code: 404 };

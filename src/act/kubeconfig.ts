@@ -13,7 +13,7 @@
  * its own, anything else by the `yaml` package, loaded lazily, so most runs never load it), {@linkcode loadKubeconfig} reads the files and returns a KubeConnection.
  */
 import { type KubeConnection, redactUrl, type TokenSource } from "./kube_client.ts";
-import { parseKubeconfigYaml } from "./kubeconfig_yaml.ts";
+import { parseKubeconfigYaml, TooDeep } from "./kubeconfig_yaml.ts";
 import { type ConnectionDeps, fileTokenSource, staticTokenSource } from "./token_source.ts";
 
 /** A malformed or unsupported kubeconfig; the message names the file and the field. */
@@ -74,6 +74,14 @@ export function selectFromKubeconfig(
   if (!isRecord(doc)) fail("the top level is not a mapping");
   const root = doc as Record<string, unknown>;
 
+  // As client-go reads it (tools/clientcmd/api/v1/conversion.go): the three lists are
+  // checked whole, whichever entries the context uses; a name that is not a string or that
+  // two entries share fails the file ("duplicate name … in list"), as does an entry that is
+  // not a mapping.
+  for (const list of ["clusters", "users", "contexts"]) checkNamedList(root, list, fail);
+  // `current-context: 123` fails too, as in client-go: its YAML becomes JSON (sigs.k8s.io/yaml
+  // YAMLToJSON, no target type) and a JSON number does not decode into the string field
+  // (apimachinery runtime/serializer/json); kubectl refuses the file.
   const contextName = options.context ??
     (optionalString(root, "current-context", "current-context", fail) || null) ??
     fail("no current-context");
@@ -197,7 +205,13 @@ export async function parseKubeconfig(
   const json = parseJsonObject(text);
   if (json !== undefined) return selectFromKubeconfig(json, path, dir, options);
   // Nor does the YAML kubectl writes; anything outside that subset goes to the package.
-  const simple = parseKubeconfigYaml(text);
+  let simple;
+  try {
+    simple = parseKubeconfigYaml(text);
+  } catch (error) {
+    if (error instanceof TooDeep) throw new KubeconfigError(path, error.message);
+    throw error;
+  }
   if (simple !== null) return selectFromKubeconfig(simple.value, path, dir, options);
   const { parse } = await import("yaml");
   let doc: unknown;
@@ -312,6 +326,26 @@ function caSourceOf(ca: Material | null, path: string): string {
 }
 
 type Fail = (detail: string) => never;
+
+/**
+ * Fails, as client-go does when it loads the file, on a `<list>` whose entries are not
+ * mappings, whose `name` is not a string, or that names two entries alike (a null entry
+ * is client-go's empty entry, named "").
+ */
+function checkNamedList(root: Record<string, unknown>, list: string, fail: Fail): void {
+  const entries = root[list];
+  if (!Array.isArray(entries)) return;
+  const seen = new Set<string>();
+  entries.forEach((entry, i) => {
+    if (entry !== null && !isRecord(entry)) fail(`${list}[${i}] is not a mapping`);
+    const name = entry === null ? "" : (entry as Record<string, unknown>).name ?? "";
+    if (typeof name !== "string") return fail(`${list}[${i}].name is not a string`);
+    if (seen.has(name)) {
+      fail(`duplicate name ${JSON.stringify(name)} in ${list} (client-go refuses such a file)`);
+    }
+    seen.add(name);
+  });
+}
 
 /** The `<kind>` mapping of the entry called `name` in the `<list>` list. */
 function namedEntry(

@@ -10,6 +10,12 @@
  * tabs, duplicate keys, numbers other than plain decimals) makes it give up and return
  * null: the caller then uses the `yaml` package, so a file reads the same either way, and
  * only unusual files pay for the full parser.
+ *
+ * White space is YAML's (space and tab, YAML 1.2 §5.5 `s-white`), never JavaScript's
+ * `trim()` or `\s`, which also strip NBSP, U+3000, U+FEFF and other Unicode spaces: to YAML
+ * (and to kubectl's go-yaml) those are content. `server: https://a:6443\u00a0#x` is the URL
+ * with `\u00a0#x` in it, not a URL and a comment; a key indented by NBSP is not indented.
+ * Nesting deeper than {@linkcode MAX_DEPTH} levels throws {@linkcode TooDeep}.
  */
 
 /** The document, or null when the text is outside the subset (then use a full parser). */
@@ -23,6 +29,31 @@ export function parseKubeconfigYaml(text: string): { readonly value: unknown } |
 }
 
 class Unsupported extends Error {}
+
+/** Block nesting this reader follows; deeper is no kubeconfig (and would exhaust the stack). */
+export const MAX_DEPTH = 100;
+
+/** The document nests deeper than {@linkcode MAX_DEPTH} levels. */
+export class TooDeep extends Error {
+  constructor() {
+    super(`it nests deeper than ${MAX_DEPTH} levels`);
+    this.name = "TooDeep";
+  }
+}
+
+/** Spaces at the end (tabs never get this far: they make the reader give up). */
+function trimEnd(text: string): string {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 32) end--;
+  return text.slice(0, end);
+}
+
+/** Spaces at the start. */
+function trimStart(text: string): string {
+  let start = 0;
+  while (start < text.length && text.charCodeAt(start) === 32) start++;
+  return text.slice(start);
+}
 
 const bail = (): never => {
   throw new Unsupported();
@@ -41,12 +72,12 @@ function parseDocument(text: string): unknown {
   const lines: Line[] = [];
   for (const raw of source.replace(/\r\n/g, "\n").split("\n")) {
     if (raw.includes("\r")) bail();
-    const trimmed = raw.trimEnd();
-    const body = trimmed.trimStart();
+    const trimmed = trimEnd(raw);
+    const body = trimStart(trimmed);
     if (body === "" || body.startsWith("#")) continue;
     const indent = trimmed.length - body.length;
     if (indent === 0 && body === "---" && lines.length === 0) continue;
-    if (indent === 0 && /^(---|\.\.\.)(\s|$)|^%/.test(body)) bail();
+    if (indent === 0 && /^(---|\.\.\.)( |$)|^%/.test(body)) bail();
     lines.push({ indent, text: body });
   }
   if (lines.length === 0) return null;
@@ -56,7 +87,7 @@ function parseDocument(text: string): unknown {
   if (lines.length === 1 && !isSequenceItem(first.text) && splitKey(first.text) === null) {
     return scalar(first.text);
   }
-  const [value, next] = block(lines, 0, 0);
+  const [value, next] = block(lines, 0, 0, 1);
   if (next !== lines.length) bail();
   return value;
 }
@@ -66,11 +97,19 @@ function isSequenceItem(text: string): boolean {
 }
 
 /** The block node starting at `lines[at]`, which is indented by `indent`. */
-function block(lines: Line[], at: number, indent: number): [unknown, number] {
-  return isSequenceItem(lines[at]!.text) ? sequence(lines, at, indent) : mapping(lines, at, indent);
+function block(lines: Line[], at: number, indent: number, depth: number): [unknown, number] {
+  if (depth > MAX_DEPTH) throw new TooDeep();
+  return isSequenceItem(lines[at]!.text)
+    ? sequence(lines, at, indent, depth)
+    : mapping(lines, at, indent, depth);
 }
 
-function sequence(lines: Line[], at: number, indent: number): [unknown[], number] {
+function sequence(
+  lines: Line[],
+  at: number,
+  indent: number,
+  depth: number,
+): [unknown[], number] {
   const items: unknown[] = [];
   let i = at;
   while (i < lines.length) {
@@ -80,13 +119,13 @@ function sequence(lines: Line[], at: number, indent: number): [unknown[], number
     // A key at this indentation: the sequence was its parent key's value (`key:\n- a`).
     if (!isSequenceItem(line.text)) break;
     const rest = line.text.slice(1);
-    const content = rest.trimStart();
+    const content = trimStart(rest);
     const column = indent + 1 + (rest.length - content.length);
     if (content === "" || content.startsWith("#")) {
       i++;
       const next = lines[i];
       if (next !== undefined && next.indent > indent) {
-        const [value, after] = block(lines, i, next.indent);
+        const [value, after] = block(lines, i, next.indent, depth + 1);
         items.push(value);
         i = after;
       } else items.push(null);
@@ -95,7 +134,7 @@ function sequence(lines: Line[], at: number, indent: number): [unknown[], number
     } else if (splitKey(content) !== null) {
       // `- name: x` starts a mapping whose keys line up with `name`.
       lines[i] = { indent: column, text: content };
-      const [value, after] = mapping(lines, i, column);
+      const [value, after] = mapping(lines, i, column, depth + 1);
       items.push(value);
       i = after;
     } else {
@@ -106,7 +145,12 @@ function sequence(lines: Line[], at: number, indent: number): [unknown[], number
   return [items, i];
 }
 
-function mapping(lines: Line[], at: number, indent: number): [Record<string, unknown>, number] {
+function mapping(
+  lines: Line[],
+  at: number,
+  indent: number,
+  depth: number,
+): [Record<string, unknown>, number] {
   const out: Record<string, unknown> = {};
   let i = at;
   while (i < lines.length) {
@@ -121,9 +165,9 @@ function mapping(lines: Line[], at: number, indent: number): [Record<string, unk
     if (rest === "" || rest.startsWith("#")) {
       const next = lines[i];
       if (next !== undefined && next.indent > indent) {
-        [value, i] = block(lines, i, next.indent);
+        [value, i] = block(lines, i, next.indent, depth + 1);
       } else if (next !== undefined && next.indent === indent && isSequenceItem(next.text)) {
-        [value, i] = sequence(lines, i, indent);
+        [value, i] = sequence(lines, i, indent, depth + 1);
       } else value = null;
     } else value = scalar(rest);
     out[key] = value;
@@ -152,7 +196,7 @@ function splitKey(text: string): [string, string] | null {
     if (!PLAIN_KEY.test(key) || RESERVED_KEY.test(key)) bail();
   }
   if (key === "__proto__") bail();
-  return [key, after.trim()];
+  return [key, trimEnd(trimStart(after))];
 }
 
 /** A quoted scalar at the start of `text` → [value, what follows]; null if unterminated. */
@@ -212,10 +256,11 @@ function scalar(raw: string): unknown {
   if (raw.startsWith('"') || raw.startsWith("'")) {
     const quoted = readQuoted(raw) ?? bail();
     const [value, rest] = quoted;
-    if (rest !== "" && !/^\s+#/.test(rest)) bail();
+    if (rest !== "" && !/^ +#/.test(rest)) bail();
     return value;
   }
-  const text = raw.replace(/\s+#.*$/, "");
+  // `[^]`, not `.`: a comment runs to the end of the line, U+2028 (content to YAML) included.
+  const text = raw.replace(/ +#[^]*$/, "");
   if (text === "{}") return {};
   if (text === "[]") return [];
   if (/^[[\]{}&*!|>%@`,?:#'"]/.test(text) || /^- /.test(text) || text === "-") bail();

@@ -11,16 +11,26 @@ import { type Send, statusDetail } from "./kube_transport.ts";
 /** Pods per LIST page: a normal node (at most 500 pods) is one request. */
 export const LIST_PAGE_SIZE = 500;
 
-/** Pages of one LIST before the client gives up (500,000 pods at the default page size). */
-const MAX_LIST_PAGES = 1000;
+/**
+ * Items one LIST may bring, all pages together, before it fails: a node runs at most a few
+ * hundred pods (the kubelet's default `maxPods` is 110), so more is a broken or hostile
+ * server, and keeping it would grow the agent's memory with every page.
+ */
+export const MAX_LIST_ITEMS = 5_000;
+
+/** Longest continue token accepted, characters (a real one is a few hundred). */
+const MAX_CONTINUE_TOKEN_CHARS = 8_192;
 
 /**
  * GET /api/v1/pods?fieldSelector=spec.nodeName%3D<node>, in pages of `pageSize` (`limit`,
  * then `continue`); throws KubeApiError. `onSkippedItems` hears why each left-out item was
  * left out, once for the whole list.
  *
- * Each page is parsed, reduced to PodMeta records and dropped before the next is fetched:
- * the peak is bounded by a page, not the node. A node of up to `pageSize` pods is one
+ * Each page is parsed, reduced to PodMeta records and dropped before the next is fetched,
+ * and whatever the server sends, one LIST keeps at most {@linkcode MAX_LIST_ITEMS} items
+ * (more fails the LIST), each UID once (a duplicate is left out and reported), in at most
+ * `ceil(MAX_LIST_ITEMS / pageSize) + 1` pages, and a continue token seen before in the same
+ * list fails it (a server paging in a circle). A node of up to `pageSize` pods is one
  * request. The first page asks for `resourceVersion=0` (served from the API server's watch
  * cache; a server whose cache ignores `limit` there answers with everything in one page);
  * the next carry only the server's continue token, which holds the snapshot they read (a
@@ -38,9 +48,12 @@ export async function listNodePods(
     encodeURIComponent(`spec.nodeName=${nodeName}`)
   }&limit=${pageSize}`;
   const what = `Cannot list pods on node "${nodeName}"`;
+  const maxPages = Math.ceil(MAX_LIST_ITEMS / pageSize) + 1;
   for (let restarts = 0;; restarts++) {
-    const pods: PodMeta[] = [];
+    const pods = new Map<string, PodMeta>();
     const skipped: string[] = [];
+    const tokens = new Set<string>();
+    let items = 0;
     let token: string | null = null;
     for (let page = 1;; page++) {
       const path: string = token === null
@@ -72,21 +85,31 @@ export async function listNodePods(
         });
       }
       const list = body as Partial<V1PodList> | null;
-      const items = list?.items;
-      if (!Array.isArray(items)) {
+      const pageItems = list?.items;
+      if (!Array.isArray(pageItems)) {
         throw new KubeApiError(`${what}${at}: the response is not a PodList`, status);
       }
+      items += pageItems.length;
+      if (items > MAX_LIST_ITEMS) {
+        throw new KubeApiError(
+          `${what}${at}: the server sent ${items} pods so far, more than the ${MAX_LIST_ITEMS} ` +
+            `one node can hold (pages of ${pageSize} asked for): the list is dropped`,
+          status,
+        );
+      }
       // One malformed item costs that pod, never the node: it is left out and counted.
-      for (const item of items) {
+      for (const item of pageItems) {
         const pod = toPodMeta(item, nodeName);
         if (typeof pod === "string") skipped.push(pod);
-        else pods.push(pod);
+        else if (pods.has(pod.uid)) {
+          skipped.push(`${pod.namespace}/${pod.name}: uid ${pod.uid} listed twice, kept once`);
+        } else pods.set(pod.uid, pod);
       }
       // `continue` on the wire (`_continue` in the client library's model).
       const next = (list?.metadata as Record<string, unknown> | undefined)?.["continue"];
       if (next === undefined || next === null || next === "") {
         if (skipped.length > 0) onSkippedItems(skipped);
-        return pods;
+        return [...pods.values()];
       }
       if (typeof next !== "string") {
         throw new KubeApiError(
@@ -96,14 +119,24 @@ export async function listNodePods(
           status,
         );
       }
-      if (next === token || page >= MAX_LIST_PAGES) {
+      if (next.length > MAX_CONTINUE_TOKEN_CHARS) {
+        throw new KubeApiError(
+          `${what}${at}: metadata.continue is ${next.length} characters long (at most ` +
+            `${MAX_CONTINUE_TOKEN_CHARS})`,
+          status,
+        );
+      }
+      if (tokens.has(next) || page >= maxPages) {
         throw new KubeApiError(
           `${what}${at}: the server is still paging after ${page} pages of ${pageSize} (${
-            next === token ? "the same continue token twice" : "too many"
+            tokens.has(next)
+              ? next === token ? "the same continue token twice" : "a continue token seen before"
+              : "too many"
           })`,
           status,
         );
       }
+      tokens.add(next);
       token = next;
     }
   }
@@ -136,7 +169,8 @@ export async function checkConnectivity(send: Send, namespace: string): Promise<
 
 /**
  * Maps one item of a PodList; a string (why) when it cannot be one of this node's pods: not
- * an object, no valid name, namespace or uid, or `spec.nodeName` naming another node.
+ * an object, no valid name, namespace or uid, or `spec.nodeName` missing or naming another
+ * node.
  * Malformed optional fields (a non-string annotation, a non-numeric priority) are dropped
  * field by field.
  */
@@ -154,9 +188,12 @@ function toPodMeta(pod: unknown, nodeName: string): PodMeta | string {
   }
   const spec = isObject((pod as V1Pod).spec) ? (pod as V1Pod).spec! : {};
   const listedNode = (spec as Record<string, unknown>).nodeName;
-  if (listedNode !== undefined && listedNode !== null && listedNode !== nodeName) {
-    return `${namespace}/${name} is on node ${JSON.stringify(listedNode).slice(0, 80)}, not ` +
-      `${JSON.stringify(nodeName)}`;
+  // The fieldSelector promises this node's pods: an item that does not say so is not one.
+  if (listedNode !== nodeName) {
+    return listedNode === undefined || listedNode === null
+      ? `${namespace}/${name} has no spec.nodeName`
+      : `${namespace}/${name} is on node ${JSON.stringify(listedNode).slice(0, 80)}, not ` +
+        `${JSON.stringify(nodeName)}`;
   }
   const rawAnnotations = (meta as Record<string, unknown>).annotations;
   const annotations: Record<string, string> = {};
@@ -174,11 +211,51 @@ function toPodMeta(pod: unknown, nodeName: string): PodMeta | string {
     name,
     nodeName,
     terminating: deletion !== undefined && deletion !== null,
-    mirrorOfUid: annotations["kubernetes.io/config.mirror"] ?? null,
+    mirrorOfUid: kubeletMirrorOf(meta as Record<string, unknown>, annotations, nodeName),
     priority: typeof priority === "number" && Number.isFinite(priority) ? priority : null,
     terminationGracePeriodSeconds: typeof grace === "number" && Number.isFinite(grace) && grace >= 0
       ? grace
       : null,
     annotations,
   };
+}
+
+/** The annotation the kubelet puts on a static pod's mirror pod: the static pod's UID. */
+const MIRROR_ANNOTATION = "kubernetes.io/config.mirror";
+
+/**
+ * The static pod UID a mirror pod stands for, when the pod looks like one this node's
+ * kubelet made; null otherwise (the pod is then judged as the ordinary pod it is).
+ *
+ * Any tenant may create a pod with the mirror annotation, so the annotation alone proves
+ * nothing. The kubelet's mirror client (kubernetes/kubernetes
+ * pkg/kubelet/pod/mirror_client.go, `CreateMirrorPod`) copies the static pod, sets
+ * `kubernetes.io/config.mirror` to the static pod's hash (its UID,
+ * pkg/kubelet/config/common.go) and, since MirrorPodNodeRestriction (KEP 1314, on in every
+ * kubelet since 1.17), one owner reference `{apiVersion: v1, kind: Node, name: <node>, uid:
+ * <node uid>, controller: true}`, which the NodeRestriction admission plugin requires of
+ * mirror pods. A static pod's name is its manifest's name plus `-<nodeName>`
+ * (pkg/kubelet/config/common.go `generatePodName`). All three are required here. They are
+ * not proof either (a tenant can copy them; the node's UID is not checked: that would need
+ * `get nodes`), which is why a mirror claim never replaces a pod the API lists under the
+ * claimed UID (decide/pod_meta.ts `indexByCgroupUid`).
+ */
+function kubeletMirrorOf(
+  meta: Record<string, unknown>,
+  annotations: Readonly<Record<string, string>>,
+  nodeName: string,
+): string | null {
+  const claimed = annotations[MIRROR_ANNOTATION];
+  if (claimed === undefined || claimed === "") return null;
+  const name = meta.name as string;
+  if (!name.endsWith(`-${nodeName.toLowerCase()}`)) return null;
+  const owners = meta.ownerReferences;
+  if (!Array.isArray(owners)) return null;
+  const byNode = owners.some((owner) =>
+    isObject(owner) && (owner as Record<string, unknown>).apiVersion === "v1" &&
+    (owner as Record<string, unknown>).kind === "Node" &&
+    (owner as Record<string, unknown>).name === nodeName &&
+    (owner as Record<string, unknown>).controller === true
+  );
+  return byNode ? claimed : null;
 }

@@ -4,9 +4,6 @@
  * (after a pod scan) and {@linkcode settle} (after the triggers, with what the round came
  * to). Time comes in as monotonic ms.
  */
-import { mayHaveWritten, type Outcome, startsCooldown, writtenAction } from "../act/outcome.ts";
-import type { PodRef } from "../act/kube_client.ts";
-import type { Config } from "../config.ts";
 import type { Meminfo } from "../sense/meminfo.ts";
 import type { PodStats } from "../sense/pod_stats.ts";
 import {
@@ -53,7 +50,10 @@ import {
   type ScanReason,
   scanReason,
 } from "./scan_gate.ts";
+import { mayHaveWritten, type Outcome, startsCooldown, writtenAction } from "./outcome.ts";
+import type { PodRef } from "./pod_meta.ts";
 import { type Candidate, candidateName } from "./select.ts";
+import type { DecideSettings } from "./settings.ts";
 
 /** A write whose outcome is unknown, waiting to be read back. */
 export interface UnconfirmedWrite {
@@ -234,7 +234,7 @@ export function settle(
   state: AgentState,
   end: TickEnd,
   nowMs: number,
-  config: PressureSettings & Pick<Config, "terminationMode">,
+  config: PressureSettings & Pick<DecideSettings, "terminationMode">,
 ): AgentState {
   if (end.round === null) {
     const ended = end.pressure ? "inconclusive" : "no-pressure";

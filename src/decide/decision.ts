@@ -3,7 +3,7 @@
  * attempts made, and the tick report. Types only, so that act/events.ts, observe/ and
  * replay/ need not import the loop (and the loop need not import them back).
  */
-import type { EventResult, Outcome } from "../act/outcome.ts";
+import type { EventResult, Outcome } from "./outcome.ts";
 import type { Meminfo } from "../sense/meminfo.ts";
 import type { PodStats } from "../sense/pod_stats.ts";
 import type { ContainerHeadroom } from "./headroom.ts";

@@ -5,7 +5,6 @@
  * walks {@linkcode TRIGGERS} in order; the first rule that acts (or tries to) ends the
  * tick. Pure.
  */
-import type { Config } from "../config.ts";
 import type { Meminfo } from "../sense/meminfo.ts";
 import type { PodStats } from "../sense/pod_stats.ts";
 import type { DecisionText, TriggerKind } from "./decision.ts";
@@ -22,13 +21,14 @@ import {
   type Selection,
   selectVictims,
 } from "./select.ts";
+import type { DecideSettings } from "./settings.ts";
 
 /** How far ahead the headroom trigger looks for pods whose grace period it must learn, s. */
 export const HEADROOM_HORIZON_SECONDS = 600;
 
 /** The settings the policy reads. */
 export type PolicyConfig = Pick<
-  Config,
+  DecideSettings,
   | "headroomTrigger"
   | "headroomMarginMs"
   | "swapFullPercent"

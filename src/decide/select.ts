@@ -3,7 +3,7 @@
  * ranked by a chain of comparators. Pure and deterministic.
  */
 import type { PodStats } from "../sense/pod_stats.ts";
-import type { PodMeta } from "./pod_meta.ts";
+import { indexByCgroupUid, type PodMeta } from "./pod_meta.ts";
 
 /** A pod cgroup with its API object (null before the API was asked, or when it is unknown). */
 export interface Candidate {
@@ -98,7 +98,10 @@ export function exclusionOf(
     return "already acted on";
   }
   if (pod.terminating) return "terminating";
-  if (pod.mirrorOfUid !== null) return "mirror pod of a static pod";
+  // A mirror pod stands for a cgroup with another UID (its static pod's): a cgroup under the
+  // pod's own UID is that pod's, whatever its annotations claim (a forged mirror pod cannot
+  // exclude itself).
+  if (pod.mirrorOfUid !== null && cgroupUid !== pod.uid) return "mirror pod of a static pod";
   if (exclusions.protectedNamespaces.includes(pod.namespace)) return "protected namespace";
   if (pod.priority !== null && pod.priority >= exclusions.protectedPriority) {
     return "protected priority";
@@ -184,12 +187,9 @@ export function selectVictims(
   nodePods: readonly PodMeta[],
   exclusions: Exclusions = DEFAULT_EXCLUSIONS,
 ): Selection {
-  const byUid = new Map<string, PodMeta>();
-  for (const pod of nodePods) {
-    byUid.set(pod.uid, pod);
-    // A static pod's cgroup carries its own UID; the API shows a mirror pod with another.
-    if (pod.mirrorOfUid !== null) byUid.set(pod.mirrorOfUid, pod);
-  }
+  // A static pod's cgroup carries its own UID; the API shows a mirror pod with another. A
+  // mirror claim never replaces a pod listed under its own UID.
+  const { byUid } = indexByCgroupUid(nodePods);
   const ranked: Candidate[] = [];
   // Name the pods the first cut passed over too, so the log's table shows who they are.
   const rejected: Rejection[] = preselected.rejected.map(({ candidate, reason }) => ({

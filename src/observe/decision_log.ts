@@ -13,7 +13,7 @@ import type { HeadroomAlarm } from "../decide/headroom.ts";
 import type { ActedPod } from "../decide/kill_once.ts";
 import type { PressureObservation } from "../decide/node_pressure.ts";
 import type { KernelOomKill } from "../decide/oom_watch.ts";
-import type { PodMeta } from "../decide/pod_meta.ts";
+import type { MirrorConflict, PodMeta } from "../decide/pod_meta.ts";
 import { candidateName, isExclusion, type Rejection, type Selection } from "../decide/select.ts";
 import type { PodScanError } from "../sense/pod_scan.ts";
 import type { Logger } from "./log.ts";
@@ -352,6 +352,25 @@ export class DecisionLog {
       "API answers again after {failedCalls} failed calls over {seconds} s (last error: " +
         "{error})",
       { failedCalls: streak.failedCalls, seconds: streak.seconds, error: streak.lastError },
+    );
+  }
+
+  /**
+   * A pod claims (by `kubernetes.io/config.mirror`) to mirror a static pod whose UID the API
+   * lists as another pod's: the claim is ignored and each pod judged on its own record (the
+   * caller tells each conflict once).
+   */
+  mirrorConflict(conflict: MirrorConflict): void {
+    const { claimant, holder } = conflict;
+    this.#log.warn(
+      "Pod {pod} claims to be the mirror pod of static pod {claimedUid}, but the API lists " +
+        "{holder} under that UID: the claim is ignored, each pod is judged on its own record",
+      {
+        pod: `${claimant.namespace}/${claimant.name}`,
+        podUid: claimant.uid,
+        claimedUid: claimant.mirrorOfUid,
+        holder: `${holder.namespace}/${holder.name}`,
+      },
     );
   }
 }

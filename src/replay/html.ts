@@ -40,11 +40,49 @@ function polyline(points: string[], color: string, dashed: boolean, kind: string
     `points="${points.join(" ")}"/>`;
 }
 
+/**
+ * A run of points (pixels, x increasing) with at most two per pixel column, the lowest and
+ * the highest of the column in their order: the line looks the same, and a page's size is
+ * bounded by the plot's width, not by the trace's length.
+ */
+function perPixelColumn(
+  run: readonly (readonly [number, number])[],
+): (readonly [number, number])[] {
+  if (run.length <= PLOT_WIDTH) return [...run];
+  const out: (readonly [number, number])[] = [];
+  let column = NaN;
+  let low: readonly [number, number] | null = null;
+  let high: readonly [number, number] | null = null;
+  let lowAt = 0;
+  let highAt = 0;
+  const flush = () => {
+    if (low === null || high === null) return;
+    if (low === high) out.push(low);
+    else if (lowAt < highAt) out.push(low, high);
+    else out.push(high, low);
+  };
+  run.forEach((point, i) => {
+    const c = Math.floor(point[0]);
+    if (c !== column) {
+      flush();
+      column = c;
+      low = high = point;
+      lowAt = highAt = i;
+    } else {
+      if (point[1] < low![1]) [low, lowAt] = [point, i];
+      if (point[1] > high![1]) [high, highAt] = [point, i];
+    }
+  });
+  flush();
+  return out;
+}
+
 function drawPanel(panel: Panel, top: number, durationMs: number): string {
   const values = panel.lines.flatMap((l) =>
     l.points.map((p) => p[1]).filter((v): v is number => v !== null)
   );
-  const yMax = panel.yMax ?? Math.max(1, ...values) * 1.08;
+  // A loop, not Math.max(...values): a long trace has more values than the call stack holds.
+  const yMax = panel.yMax ?? values.reduce((max, v) => (v > max ? v : max), 1) * 1.08;
   const x = (tMs: number) => LEFT + (tMs / Math.max(1, durationMs)) * PLOT_WIDTH;
   const y = (v: number) => top + PANEL_HEIGHT - (Math.min(v, yMax) / yMax) * PANEL_HEIGHT;
   const out: string[] = [`<g class="panel" data-title="${escapeHtml(panel.title)}">`];
@@ -65,13 +103,14 @@ function drawPanel(panel: Panel, top: number, durationMs: number): string {
   let legendY = top + 12;
   for (const line of panel.lines) {
     // Break the line where a value is missing (a pod that had no swap that tick).
-    const runs: string[][] = [[]];
+    const runs: (readonly [number, number])[][] = [[]];
     for (const [t, v] of line.points) {
       if (v === null) runs.push([]);
-      else runs[runs.length - 1]!.push(`${x(t).toFixed(1)},${y(v).toFixed(1)}`);
+      else runs[runs.length - 1]!.push([x(t), y(v)]);
     }
     for (const run of runs) {
-      out.push(polyline(run, line.color, line.dashed ?? false, line.kind ?? "data"));
+      const shown = perPixelColumn(run).map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`);
+      out.push(polyline(shown, line.color, line.dashed ?? false, line.kind ?? "data"));
     }
     out.push(
       `<text class="legend" x="${LEFT + PLOT_WIDTH + 10}" y="${legendY}" fill="${line.color}">${

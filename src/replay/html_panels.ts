@@ -28,7 +28,11 @@ export interface EstimatorPoint {
  * types (`ContainerHeadroom`): re-point it here when the estimator changes.
  */
 export function estimatorPoints(sample: ReplaySample): EstimatorPoint[] {
-  return (sample.headroom ?? []).map((c) => ({
+  // Once per sample: every container's lines ask for it (100 containers × 900 ticks would
+  // otherwise build millions of records).
+  const known = pointsBySample.get(sample);
+  if (known !== undefined) return known;
+  const points = (sample.headroom ?? []).map((c) => ({
     key: `${c.podUid}/${c.containerId}`,
     podUid: c.podUid,
     tMs: sample.tMs,
@@ -37,7 +41,12 @@ export function estimatorPoints(sample: ReplaySample): EstimatorPoint[] {
     secondsLeft: c.secondsLeft,
     plateauBytes: c.plateauBytes,
   }));
+  pointsBySample.set(sample, points);
+  return points;
 }
+
+/** {@linkcode estimatorPoints} by sample, for as long as the sample lives. */
+const pointsBySample = new WeakMap<ReplaySample, EstimatorPoint[]>();
 
 const MiB = 1024 * 1024;
 
@@ -279,7 +288,8 @@ function psiPanel(view: ReplayView, config: Config): Panel {
 }
 
 function swapFreePanel(view: ReplayView, config: Config): Panel {
-  const swapTotalMiB = Math.max(0, ...view.samples.map((s) => s.swapTotalBytes)) / MiB;
+  // A loop, not Math.max(...): a long trace has more samples than the call stack holds.
+  const swapTotalMiB = view.samples.reduce((max, s) => Math.max(max, s.swapTotalBytes), 0) / MiB;
   return {
     title: "Node SwapFree vs --node-swap-free-percent of SwapTotal",
     yLabel: "SwapFree (MiB)",

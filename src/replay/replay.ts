@@ -13,7 +13,7 @@ import type { TickReport, TriggerKind } from "../decide/decision.ts";
 import type { ContainerHeadroom, HeadroomSettings } from "../decide/headroom.ts";
 import type { PodMeta } from "../decide/pod_meta.ts";
 import type { Candidate } from "../decide/select.ts";
-import type { Logger } from "../observe/log.ts";
+import { escapeText, type Logger } from "../observe/log.ts";
 import type { NodeSensor } from "../sense/node_sensor.ts";
 import type { PodStats } from "../sense/pod_stats.ts";
 import type { Trace, TraceTick } from "./trace.ts";
@@ -323,16 +323,19 @@ function describeEvidence(report: TickReport): string {
 export function formatReplay(result: ReplayResult): string {
   const lines: string[] = [];
   const offset = (ms: number) => `+${(ms / 1000).toFixed(1)}s`;
+  // Names and UIDs come from the trace: escaped as the logger escapes them, so that none
+  // can start a line, move the cursor or retitle the terminal.
   for (const action of result.actions) {
     lines.push(
       `${offset(action.tMs).padStart(8)}  ${action.trigger.padEnd(14)}  would ${action.action} ` +
-        `${action.victim}  ${action.evidence}`,
+        `${escapeText(action.victim)}  ${escapeText(action.evidence)}`,
     );
   }
   for (const kill of result.recordedOomKills) {
     lines.push(
-      `${offset(kill.tMs).padStart(8)}  kernel OOM kill recorded in pod ${kill.podUid} ` +
-        `(oom_kill +${kill.newKills})`,
+      `${offset(kill.tMs).padStart(8)}  kernel OOM kill recorded in pod ${
+        escapeText(kill.podUid)
+      } (oom_kill +${kill.newKills})`,
     );
   }
   lines.sort((a, b) => parseFloat(a.trim().slice(1)) - parseFloat(b.trim().slice(1)));
@@ -346,7 +349,9 @@ export function formatReplay(result: ReplayResult): string {
   let summary = `summary: ${result.ticks} ticks over ${(result.durationMs / 1000).toFixed(1)} s; ` +
     `${result.actions.length} action${result.actions.length === 1 ? "" : "s"}` +
     (counts ? ` (${counts})` : "");
-  if (first) summary += `; first at ${offset(first.tMs)} (${first.trigger}, ${first.victim})`;
+  if (first) {
+    summary += `; first at ${offset(first.tMs)} (${first.trigger}, ${escapeText(first.victim)})`;
+  }
   if (kill) {
     summary += `; kernel OOM kill recorded at ${offset(kill.tMs)}`;
     if (first) {

@@ -68,7 +68,10 @@ export function parseTrace(text: string, source = "trace"): Trace {
       throw new Error(`Cannot read ${source} line ${i + 1}: ${(error as Error).message}`);
     }
     const kind = (value as { kind?: unknown })?.kind;
-    if (kind === "header" && header === null) header = checkHeader(value, source, i + 1);
+    if (kind === "header" && header !== null) {
+      throw new Error(`Cannot read ${source} line ${i + 1}: a second header line`);
+    }
+    if (kind === "header") header = checkHeader(value, source, i + 1);
     else if (kind === "tick") lines.push(checkTick(value, source, i + 1));
     else if (kind === "pods") lines.push(checkPods(value, source, i + 1));
     else {throw new Error(
@@ -82,17 +85,67 @@ export function parseTrace(text: string, source = "trace"): Trace {
   return { header, lines };
 }
 
+/** The poll intervals a trace may carry, ms: the range of `--poll-interval`. */
+const POLL_INTERVAL_RANGE_MS = [10, 60_000] as const;
+
+/**
+ * An ISO 8601 time as `record` writes it (`Date.prototype.toISOString`, whose years outside
+ * 0-9999 have a sign and six digits).
+ */
+const ISO_TIME =
+  /^(?:\d{4}|[+-]\d{6})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * A node name as `record` may have written it (`--node-name` as given): text of 1 to 253
+ * characters, none of them a control character.
+ */
+// deno-lint-ignore no-control-regex -- matching control characters is the point
+const NODE_NAME = /^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]{1,253}$/;
+
+/** Every field of the header, checked: each reader (replay, the page) trusts its type. */
 function checkHeader(value: unknown, source: string, line: number): TraceHeader {
-  const header = value as TraceHeader;
-  if (header.version !== TRACE_VERSION) {
-    throw new Error(
-      `Cannot read ${source} line ${line}: version ${header.version}, expected ${TRACE_VERSION}`,
+  const fail = (detail: string): never => {
+    throw new Error(`Cannot read ${source} line ${line}: ${detail}`);
+  };
+  const shown = (v: unknown) => (JSON.stringify(v) ?? String(v)).slice(0, 80);
+  if (!isRecord(value)) return fail("the header is not an object");
+  const { version, pollIntervalMs, nodeName, startedAt, note } = value;
+  if (version !== TRACE_VERSION) fail(`version ${shown(version)}, expected ${TRACE_VERSION}`);
+  const [minMs, maxMs] = POLL_INTERVAL_RANGE_MS;
+  if (
+    typeof pollIntervalMs !== "number" || !Number.isFinite(pollIntervalMs) ||
+    pollIntervalMs < minMs || pollIntervalMs > maxMs
+  ) {
+    fail(
+      `"pollIntervalMs" must be a number of ms from ${minMs} to ${maxMs}, not ${
+        shown(pollIntervalMs)
+      }`,
     );
   }
-  if (!(header.pollIntervalMs > 0)) {
-    throw new Error(`Cannot read ${source} line ${line}: pollIntervalMs must be above 0`);
+  if (typeof nodeName !== "string" || !NODE_NAME.test(nodeName)) {
+    fail(
+      `"nodeName" must be a node name (1 to 253 characters, no control character), not ${
+        shown(nodeName)
+      }`,
+    );
   }
-  return header;
+  if (
+    typeof startedAt !== "string" || !ISO_TIME.test(startedAt) ||
+    !Number.isFinite(Date.parse(startedAt))
+  ) {
+    fail(`"startedAt" must be an ISO 8601 time, not ${shown(startedAt)}`);
+  }
+  if (note !== undefined && typeof note !== "string") {
+    fail(`"note" must be text, not ${shown(note)}`);
+  }
+  return {
+    kind: "header",
+    version: TRACE_VERSION,
+    pollIntervalMs: pollIntervalMs as number,
+    nodeName: nodeName as string,
+    startedAt: startedAt as string,
+    ...(note === undefined ? {} : { note: note as string }),
+  };
 }
 
 function checkTick(value: unknown, source: string, line: number): TraceTick {
@@ -115,6 +168,20 @@ function checkTick(value: unknown, source: string, line: number): TraceTick {
       if (typeof pod[field] !== "number") fail(`"pods[${i}].${field}" is not a number`);
     }
     if (!Array.isArray(pod.containers)) fail(`"pods[${i}].containers" is not a list`);
+    (pod.containers as unknown[]).forEach((c, j) => {
+      const at = `"pods[${i}].containers[${j}]`;
+      if (!isRecord(c) || typeof c.id !== "string") fail(`${at}" has no "id"`);
+      const container = c as Record<string, unknown>;
+      for (const field of ["swapCurrentBytes", "memoryCurrentBytes"]) {
+        if (typeof container[field] !== "number") fail(`${at}.${field}" is not a number`);
+      }
+      for (const field of ["swapMaxBytes", "memoryMaxBytes"]) {
+        const value = container[field];
+        if (value !== null && typeof value !== "number") {
+          fail(`${at}.${field}" is neither a number nor null`);
+        }
+      }
+    });
   });
   return tick;
 }
@@ -131,6 +198,35 @@ function checkPods(value: unknown, source: string, line: number): TracePods {
       `Cannot read ${source} line ${line}: "pods" must list pods with uid, namespace and name`,
     );
   }
+  // What the agent reads of each pod (decide/pod_meta.ts), when present, of its own type.
+  pods.pods.forEach((pod, i) => {
+    const record = pod as unknown as Record<string, unknown>;
+    const wrong = (field: string, what: string) => {
+      throw new Error(`Cannot read ${source} line ${line}: "pods[${i}].${field}" is not ${what}`);
+    };
+    const optional = (field: string, type: "string" | "boolean" | "number", nullable: boolean) => {
+      const value = record[field];
+      if (value === undefined || (nullable && value === null)) return;
+      const ok = type === "string"
+        ? typeof value === "string"
+        : type === "boolean"
+        ? typeof value === "boolean"
+        : typeof value === "number";
+      if (!ok) wrong(field, nullable ? `a ${type} or null` : `a ${type}`);
+    };
+    optional("nodeName", "string", false);
+    optional("terminating", "boolean", false);
+    optional("mirrorOfUid", "string", true);
+    optional("priority", "number", true);
+    optional("terminationGracePeriodSeconds", "number", true);
+    const annotations = record.annotations;
+    if (
+      annotations !== undefined &&
+      (!isRecord(annotations) || Object.values(annotations).some((v) => typeof v !== "string"))
+    ) {
+      wrong("annotations", "a mapping of strings");
+    }
+  });
   return pods;
 }
 

@@ -11,6 +11,7 @@ import {
   type KubeClientOptions,
   LIST_PAGE_SIZE,
 } from "../../src/act/kube_client.ts";
+import { MAX_LIST_ITEMS } from "../../src/act/pod_list.ts";
 import {
   type ApiStandin,
   makePod,
@@ -273,4 +274,80 @@ Deno.test("stand-in: continue tokens follow the API contract", async () => {
     assert.equal(expired.status, 410);
     assert.equal(expired.body.reason, "Expired");
   });
+});
+
+/** A PodList page as a hostile server would send it: these items, this continue token. */
+function hostilePage(items: unknown[], next: string | null) {
+  return {
+    status: 200,
+    body: { kind: "PodList", metadata: next === null ? {} : { continue: next }, items },
+  };
+}
+
+Deno.test("a server that ignores limit and never stops paging: the LIST fails clearly above MAX_LIST_ITEMS, after 3 pages", async () => {
+  assert.equal(MAX_LIST_ITEMS, 5_000);
+  const big = onNode(nodePods(2_000));
+  await withClient([], async (api, client) => {
+    for (let i = 0; i < 10; i++) api.inject({ method: "GET" }, hostilePage(big, `token-${i}`));
+    await assert.rejects(client.listNodePods(NODE), (error: unknown) => {
+      assert.ok(error instanceof KubeApiError);
+      assert.match(
+        error.message,
+        /^Cannot list pods on node "node-1" \(page 3\): the server sent 6000 pods so far, more than the 5000 one node can hold/,
+      );
+      return true;
+    });
+    assert.equal(api.requests.length, 3);
+  });
+});
+
+Deno.test("continue tokens A, B, A: any token seen before in the list fails it, not only the previous one", async () => {
+  await withClient([], async (api, client) => {
+    for (let i = 0; i < 50; i++) {
+      api.inject({ method: "GET" }, hostilePage([], i % 2 === 0 ? "A" : "B"));
+    }
+    await assert.rejects(
+      client.listNodePods(NODE),
+      /\(page 3\): the server is still paging after 3 pages of 500 \(a continue token seen before\)/,
+    );
+    assert.equal(api.requests.length, 3);
+  });
+});
+
+Deno.test("empty pages with a fresh token each: at most ceil(MAX_LIST_ITEMS / page size) + 1 requests", async () => {
+  await withClient([], async (api, client) => {
+    for (let i = 0; i < 100; i++) api.inject({ method: "GET" }, hostilePage([], `t${i}`));
+    await assert.rejects(
+      client.listNodePods(NODE),
+      /still paging after 11 pages of 500 \(too many\)/,
+    );
+    assert.equal(api.requests.length, 11);
+  });
+});
+
+Deno.test("a pod listed on two pages is kept once, and the LIST says so", async () => {
+  const [a, b, c] = onNode(nodePods(3));
+  const skipped: string[][] = [];
+  await withClient([], async (api, client) => {
+    api.inject({ method: "GET" }, hostilePage([a, b], "p2"));
+    api.inject({ method: "GET" }, hostilePage([b, c, a], null));
+    const pods = await client.listNodePods(NODE);
+    assert.deepEqual(pods.map((p) => p.name), ["pod-0", "pod-1", "pod-2"]);
+    assert.deepEqual(skipped, [[
+      "ns-1/pod-1: uid uid-1 listed twice, kept once",
+      "ns-0/pod-0: uid uid-0 listed twice, kept once",
+    ]]);
+  }, { onSkippedItems: (reasons) => skipped.push([...reasons]) });
+});
+
+Deno.test("an item without spec.nodeName is left out: the fieldSelector promises this node's pods", async () => {
+  const [a] = onNode(nodePods(1));
+  const orphan = makePod({ name: "orphan", uid: "u-orphan", nodeName: NODE });
+  delete orphan.spec!.nodeName;
+  const skipped: string[][] = [];
+  await withClient([], async (api, client) => {
+    api.inject({ method: "GET" }, hostilePage([a, orphan], null));
+    assert.deepEqual((await client.listNodePods(NODE)).map((p) => p.name), ["pod-0"]);
+    assert.deepEqual(skipped, [["default/orphan has no spec.nodeName"]]);
+  }, { onSkippedItems: (reasons) => skipped.push([...reasons]) });
 });

@@ -17,6 +17,7 @@ import {
   type ApiStandinOptions,
   makePod,
   makeUnrelatedCaPem,
+  nodeOwner,
   startApiStandin,
   statusBody,
 } from "../fakes/api_standin.ts";
@@ -40,6 +41,7 @@ function pods() {
       uid: "uid-mirror",
       nodeName: NODE,
       annotations: { "kubernetes.io/config.mirror": "0123456789abcdef0123456789abcdef" },
+      ownerReferences: [nodeOwner(NODE)],
     }),
     makePod({ name: "old", uid: "uid-old", nodeName: NODE, deletionTimestamp: new Date() }),
     makePod({ name: "elsewhere", uid: "uid-else", nodeName: "node-2" }),
@@ -118,6 +120,59 @@ Deno.test("listNodePods() maps V1Pod to PodMeta", async () => {
     assert.equal(byName.get("db-0")?.priority, null);
     assert.equal(byName.get("etcd-node-1")?.mirrorOfUid, "0123456789abcdef0123456789abcdef");
     assert.equal(byName.get("old")?.terminating, true);
+  });
+});
+
+Deno.test("listNodePods() believes the mirror annotation only on a pod that looks like the kubelet's mirror pod", async () => {
+  const mirror = { "kubernetes.io/config.mirror": "0123456789abcdef0123456789abcdef" };
+  const forged = [
+    // The annotation alone: any tenant can set it.
+    makePod({ name: "decoy-node-1", uid: "u1", nodeName: NODE, annotations: mirror }),
+    // Owned by another node.
+    makePod({
+      name: "decoy-node-1",
+      namespace: "a",
+      uid: "u2",
+      nodeName: NODE,
+      annotations: mirror,
+      ownerReferences: [nodeOwner("node-2")],
+    }),
+    // Owned by this node, but not named as the kubelet names a static pod (`-<nodeName>`).
+    makePod({
+      name: "decoy",
+      namespace: "b",
+      uid: "u3",
+      nodeName: NODE,
+      annotations: mirror,
+      ownerReferences: [nodeOwner(NODE)],
+    }),
+    // Owned by a Deployment's ReplicaSet, not the Node.
+    makePod({
+      name: "decoy-node-1",
+      namespace: "c",
+      uid: "u4",
+      nodeName: NODE,
+      annotations: mirror,
+      ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: "x", uid: "r" }],
+    }),
+  ];
+  const real = makePod({
+    name: "etcd-node-1",
+    namespace: "kube-system",
+    uid: "u5",
+    nodeName: NODE,
+    annotations: mirror,
+    ownerReferences: [nodeOwner(NODE)],
+  });
+  await withClient({ pods: [...forged, real] }, async (_api, client) => {
+    const listed = await client.listNodePods(NODE);
+    assert.deepEqual(
+      listed.map((p) => [p.uid, p.mirrorOfUid]),
+      [["u1", null], ["u2", null], ["u3", null], ["u4", null], [
+        "u5",
+        "0123456789abcdef0123456789abcdef",
+      ]],
+    );
   });
 });
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Outcome } from "../../src/act/outcome.ts";
+import type { Outcome } from "../../src/decide/outcome.ts";
 import { DEFAULTS } from "../../src/config.ts";
 import {
   type AgentState,

@@ -46,7 +46,7 @@
  * }
  * ```
  */
-import type { EventsV1Event, V1Pod, V1Status } from "@kubernetes/client-node";
+import type { EventsV1Event, V1OwnerReference, V1Pod, V1Status } from "@kubernetes/client-node";
 import type { KubeConnection } from "../../src/act/kube_client.ts";
 
 /** One request as the stand-in received it. */
@@ -632,6 +632,22 @@ export interface PodSpecLite {
   readonly terminationGracePeriodSeconds?: number;
   /** Set: the pod is already terminating. */
   readonly deletionTimestamp?: Date | string;
+  /** `metadata.ownerReferences` (a kubelet's mirror pod: {@linkcode nodeOwner}). */
+  readonly ownerReferences?: readonly V1OwnerReference[];
+}
+
+/**
+ * The owner reference a kubelet puts on the mirror pods it creates
+ * (pkg/kubelet/pod/mirror_client.go): the Node, as controller.
+ */
+export function nodeOwner(nodeName: string): V1OwnerReference {
+  return {
+    apiVersion: "v1",
+    kind: "Node",
+    name: nodeName,
+    uid: "9e0c7c2e-5d1a-4b8e-8f3c-0d6b2f1a7c11",
+    controller: true,
+  };
 }
 
 /** A running pod as the API server would return it. */
@@ -646,6 +662,9 @@ export function makePod(spec: PodSpecLite): V1Pod {
       resourceVersion: "1",
       creationTimestamp: new Date(),
       ...(spec.annotations === undefined ? {} : { annotations: { ...spec.annotations } }),
+      ...(spec.ownerReferences === undefined
+        ? {}
+        : { ownerReferences: spec.ownerReferences.map((owner) => ({ ...owner })) }),
       ...(spec.deletionTimestamp === undefined ? {} : {
         deletionTimestamp: new Date(spec.deletionTimestamp),
         deletionGracePeriodSeconds: spec.terminationGracePeriodSeconds ?? 30,

@@ -58,3 +58,53 @@ Deno.test("the purity guard applies to src/decide/ only", () => {
   assert.deepEqual(lint(DECIDE_DIR.replace(/decide\/$/, "clock.ts"), source), []);
   assert.equal(lint(`${DECIDE_DIR}nested/deep.ts`, source).length, 1);
 });
+
+Deno.test("the dependency guard fails a decide/ file that imports act/, config.ts or the loop", () => {
+  const source = [
+    'import { mayHaveWritten } from "../act/outcome.ts";',
+    'import type { PodRef } from "../act/kube_client.ts";',
+    'import type { Config } from "../config.ts";',
+    'import { Agent } from "../agent.ts";',
+    'export * from "../observe/log.ts";',
+    'export { redactUrl } from "../act/kube_client.ts";',
+    'export const later = () => import("../replay/trace.ts");',
+    // sense/ gives records, not code: a value import is refused too.
+    'import { parsePressure } from "../sense/pressure.ts";',
+  ].join("\n");
+  const hits = lint(`${DECIDE_DIR}agent_state.ts`, source)
+    .filter((hit) => hit.includes("depends on nothing above it"))
+    .map((hit) => /`(src\/[^`]+)`/.exec(hit)![1]);
+  assert.deepEqual(hits, [
+    "src/act/outcome.ts",
+    "src/act/kube_client.ts",
+    "src/config.ts",
+    "src/agent.ts",
+    "src/observe/log.ts",
+    "src/act/kube_client.ts",
+    "src/replay/trace.ts",
+    "src/sense/pressure.ts",
+  ]);
+});
+
+Deno.test("the dependency guard passes decide/ imports and sense/ record types", () => {
+  const source = [
+    'import { type Candidate, candidateName } from "./select.ts";',
+    'import type { DecideSettings } from "./settings.ts";',
+    'import type { PodStats } from "../sense/pod_stats.ts";',
+    'import { type Meminfo } from "../sense/meminfo.ts";',
+    'export type { Outcome } from "./outcome.ts";',
+    'import { x } from "./nested/../select.ts";',
+  ].join("\n");
+  assert.deepEqual(lint(`${DECIDE_DIR}policy.ts`, source), []);
+  // Outside decide/ the rule does not apply.
+  const outside = 'import { Agent } from "./agent.ts";\n';
+  assert.deepEqual(lint(DECIDE_DIR.replace(/decide\/$/, "main.ts"), outside), []);
+});
+
+Deno.test("every file of src/decide/ passes the dependency guard", async () => {
+  for await (const entry of Deno.readDir(DECIDE_DIR)) {
+    if (!entry.isFile || !entry.name.endsWith(".ts")) continue;
+    const path = `${DECIDE_DIR}${entry.name}`;
+    assert.deepEqual(lint(path, await Deno.readTextFile(path)), [], entry.name);
+  }
+});

@@ -132,7 +132,7 @@ const pods: fc.Arbitrary<TracePods> = fc.record({
 const header: fc.Arbitrary<TraceHeader> = fc.record({
   kind: fc.constant("header" as const),
   version: fc.constant(TRACE_VERSION),
-  pollIntervalMs: fc.integer({ min: 1, max: 60_000 }),
+  pollIntervalMs: fc.integer({ min: 10, max: 60_000 }),
   nodeName: fc.string({ minLength: 1, maxLength: 30 }),
   startedAt: fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
   note: fc.string({ maxLength: 40 }),

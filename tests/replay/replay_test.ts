@@ -106,7 +106,11 @@ Deno.test("replay() never acts twice on a pod it already deleted (it shows as te
 
 Deno.test("parseTrace() names the line of a malformed trace", () => {
   assert.throws(
-    () => parseTrace('{"kind":"header","version":1,"pollIntervalMs":1000}\n{oops', "t"),
+    () =>
+      parseTrace(
+        '{"kind":"header","version":1,"pollIntervalMs":1000,"nodeName":"n","startedAt":"2026-01-01T00:00:00Z"}\n{oops',
+        "t",
+      ),
     /t line 2/,
   );
   assert.throws(() => parseTrace('{"kind":"tick"}', "t"), /"tMs" is not a number/);
@@ -115,7 +119,11 @@ Deno.test("parseTrace() names the line of a malformed trace", () => {
     /version 9/,
   );
   assert.throws(
-    () => parseTrace('{"kind":"header","version":1,"pollIntervalMs":1000}', "t"),
+    () =>
+      parseTrace(
+        '{"kind":"header","version":1,"pollIntervalMs":1000,"nodeName":"n","startedAt":"2026-01-01T00:00:00Z"}',
+        "t",
+      ),
     /no tick lines/,
   );
 });
