@@ -7,7 +7,14 @@ import { formatDuration } from "./duration.ts";
 
 export const VERSION = "0.1.0";
 
-export type FlagKind = "number" | "duration" | "boolean" | "string" | "enum" | "list";
+export type FlagKind =
+  | "number"
+  | "duration"
+  | "boolean"
+  | "string"
+  | "enum"
+  | "list"
+  | "selector";
 
 export interface FlagSpec {
   readonly name: string;
@@ -157,6 +164,30 @@ export const FLAGS: readonly FlagSpec[] = [
     min: -2147483648,
     max: 2147483647,
     integer: true,
+  },
+  {
+    name: "pod-selector",
+    kind: "selector",
+    help: "opt-in scope: only pods whose labels match this Kubernetes label selector may be " +
+      'chosen (kubectl -l syntax: "app=db,tier in (cache,queue),!canary"); others are passed ' +
+      "over and still get the early warning; empty: every pod",
+    defaultText: '""',
+  },
+  {
+    name: "namespaces",
+    kind: "list",
+    help: "opt-in scope: comma-separated namespaces whose pods may be chosen; others are " +
+      "passed over and still get the early warning; empty: every namespace",
+    defaultText: '""',
+  },
+  {
+    name: "early-warning-lookahead",
+    kind: "duration",
+    help: "post a Warning Event (reason SoftOOMKillLikely) on a pod once per episode when a " +
+      "container's swap is projected to reach its limit within this long, dry-run or armed; " +
+      "0 turns it off",
+    defaultText: formatDuration(DEFAULTS.earlyWarningLookaheadMs),
+    min: 0,
   },
   {
     name: "node-name",

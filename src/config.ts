@@ -1,4 +1,5 @@
 import type { HeadroomModel } from "./decide/headroom.ts";
+import type { LabelSelector } from "./decide/label_selector.ts";
 import {
   DEFAULT_PROTECTED_NAMESPACES,
   DEFAULT_PROTECTED_PRIORITY,
@@ -64,6 +65,15 @@ export interface Config {
   readonly evictFallbackAfterMs: number;
   /** The agent's own pod (downward API env), never chosen; null fields are unknown. */
   readonly ownPod: OwnPod;
+  /** The opt-in scope (`--pod-selector`): only matching pods may be chosen; null: all. */
+  readonly podSelector: LabelSelector | null;
+  /** The opt-in scope (`--namespaces`): only pods in these may be chosen; null: all. */
+  readonly scopeNamespaces: readonly string[] | null;
+  /**
+   * Early warning: an Event on a pod whose container is projected to reach its swap limit
+   * within this long, ms (`--early-warning-lookahead`); 0: off.
+   */
+  readonly earlyWarningLookaheadMs: number;
 }
 
 export { NO_OWN_POD, type OwnPod } from "./decide/select.ts";
@@ -96,6 +106,9 @@ export const DEFAULTS = {
   terminationMode: "delete",
   evictFallbackAfterMs: 60_000,
   ownPod: NO_OWN_POD,
+  podSelector: null,
+  scopeNamespaces: null,
+  earlyWarningLookaheadMs: 5 * 60_000,
 } as const satisfies Omit<Config, "nodeName">;
 
 /** API request timeout, ms (the issue asks for ≤ 10 s). */

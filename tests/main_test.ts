@@ -159,6 +159,10 @@ Deno.test("main.ts exits 2 with one line naming the flag and value on a bad flag
   const table: [string[], RegExp][] = [
     [["--swap-io-threshold=lots"], /Invalid value "lots" for flag --swap-io-threshold/],
     [["--frobnicate"], /Unknown flag "--frobnicate"/],
+    [
+      ["--pod-selector=app in (db"],
+      /Invalid value "app in \(db" for flag --pod-selector: not a label selector: "app in \(db": expected/,
+    ],
   ];
   for (const [args, pattern] of table) {
     const output = await new Deno.Command(Deno.execPath(), {

@@ -3,6 +3,7 @@
  * ranked by a chain of comparators. Pure and deterministic.
  */
 import type { PodStats } from "../sense/pod_stats.ts";
+import { type LabelSelector, matchesLabels } from "./label_selector.ts";
 import type { PodMeta } from "./pod_meta.ts";
 
 /** A pod cgroup with its API object (null before the API was asked, or when it is unknown). */
@@ -27,6 +28,10 @@ export type RejectionReason =
   | "mirror pod of a static pod"
   | "protected namespace"
   | "protected priority"
+  /** Outside the opt-in scope: `--pod-selector` does not match its labels. */
+  | "outside --pod-selector"
+  /** Outside the opt-in scope: not in `--namespaces`. */
+  | "outside --namespaces"
   /** `kube-soomkiller.io/exclude: "true"` on the pod. */
   | "excluded by annotation";
 
@@ -64,6 +69,10 @@ export interface Exclusions {
   readonly ownPod: OwnPod;
   /** UIDs of pods the agent already acted on that are still there (decide/kill_once.ts). */
   readonly actedOnUids: ReadonlySet<string>;
+  /** The opt-in scope: only pods whose labels match may be chosen; null or absent: all. */
+  readonly podSelector?: LabelSelector | null;
+  /** The opt-in scope: only pods in these namespaces may be chosen; null or absent: all. */
+  readonly namespaces?: readonly string[] | null;
 }
 
 /** The defaults of `--protected-namespaces` and `--protected-priority`, nothing else. */
@@ -102,6 +111,12 @@ export function exclusionOf(
   if (exclusions.protectedNamespaces.includes(pod.namespace)) return "protected namespace";
   if (pod.priority !== null && pod.priority >= exclusions.protectedPriority) {
     return "protected priority";
+  }
+  if (exclusions.namespaces && !exclusions.namespaces.includes(pod.namespace)) {
+    return "outside --namespaces";
+  }
+  if (exclusions.podSelector && !matchesLabels(exclusions.podSelector, pod.labels ?? {})) {
+    return "outside --pod-selector";
   }
   const optOut = pod.annotations[EXCLUDE_ANNOTATION];
   if (optOut !== undefined && TRUE_VALUES.has(optOut.trim())) return "excluded by annotation";

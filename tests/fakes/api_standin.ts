@@ -632,6 +632,9 @@ export interface PodSpecLite {
   readonly terminationGracePeriodSeconds?: number;
   /** Set: the pod is already terminating. */
   readonly deletionTimestamp?: Date | string;
+  readonly labels?: Record<string, string>;
+  /** Running containers, name → container ID (`status.containerStatuses`, containerd). */
+  readonly containerIds?: Record<string, string>;
 }
 
 /** A running pod as the API server would return it. */
@@ -646,6 +649,7 @@ export function makePod(spec: PodSpecLite): V1Pod {
       resourceVersion: "1",
       creationTimestamp: new Date(),
       ...(spec.annotations === undefined ? {} : { annotations: { ...spec.annotations } }),
+      ...(spec.labels === undefined ? {} : { labels: { ...spec.labels } }),
       ...(spec.deletionTimestamp === undefined ? {} : {
         deletionTimestamp: new Date(spec.deletionTimestamp),
         deletionGracePeriodSeconds: spec.terminationGracePeriodSeconds ?? 30,
@@ -659,7 +663,19 @@ export function makePod(spec: PodSpecLite): V1Pod {
         ? {}
         : { terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds }),
     },
-    status: { phase: "Running" },
+    status: {
+      phase: "Running",
+      ...(spec.containerIds === undefined ? {} : {
+        containerStatuses: Object.entries(spec.containerIds).map(([name, id]) => ({
+          name,
+          containerID: `containerd://${id}`,
+          image: "registry.k8s.io/pause:3.10",
+          imageID: "",
+          ready: true,
+          restartCount: 0,
+        })),
+      }),
+    },
   };
 }
 
