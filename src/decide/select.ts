@@ -138,7 +138,10 @@ export interface Selection {
   readonly ranked: readonly Candidate[];
   /** Pods with swap that were passed over, with the reason. */
   readonly rejected: readonly Rejection[];
-  /** True when candidates were ranked by their own swap I/O rate first. */
+  /**
+   * True when candidates were ranked by their own swap I/O rate first and some candidate has
+   * one above 0: with every rate 0 the usual order (PSI) chose, whatever the kernel offers.
+   */
   readonly attributed?: boolean;
 }
 
@@ -185,7 +188,7 @@ export function preselect(
   return {
     ranked: ranked.sort(compare),
     rejected: rejected.sort(byRejection),
-    ...(rates ? { attributed: true } : {}),
+    ...(rates && ranksByRate(ranked) ? { attributed: true } : {}),
   };
 }
 
@@ -228,8 +231,13 @@ export function selectVictims(
   return {
     ranked: ranked.sort(compare),
     rejected: rejected.sort(byRejection),
-    ...(preselected.attributed ? { attributed: true } : {}),
+    ...(preselected.attributed && ranksByRate(ranked) ? { attributed: true } : {}),
   };
+}
+
+/** Some candidate's own swap I/O is above 0: the rates, not PSI, order the top. */
+function ranksByRate(ranked: readonly Candidate[]): boolean {
+  return ranked.some((c) => (c.swapIoPagesPerSecond ?? 0) > 0);
 }
 
 type Comparator<T> = (a: T, b: T) => number;
