@@ -148,6 +148,11 @@ Deno.test({
       );
       assert.match(String(start?.message), /^kube-soomkiller \d+\.\d+\.\d+ watching node \S+: /);
       assert.doesNotMatch(String(start?.message), /"/);
+      // Issue 21: every trigger that is on, not only swap I/O, and the early warning.
+      assert.match(
+        String(start?.message),
+        /: headroom: .*; node swap free under 5%; swap I\/O above 1000 pages\/s for \d+ s .*; early warning 300 s ahead/,
+      );
       const properties = decision.properties as Record<string, unknown>;
       assert.equal(properties.action, "would delete");
       assert.equal(properties.outcome, "dry-run");
