@@ -85,6 +85,12 @@ export interface AgentDeps {
   readonly random?: () => number;
   /** Random bytes, for the names of Events. Default `crypto.getRandomValues`. */
   readonly randomBytes?: (length: number) => Uint8Array;
+  /**
+   * Replay: the API is a stand-in that only takes notes, so the loop acts as if armed (the
+   * kill-once and cooldown rules apply) but speaks as in dry-run ("would delete … →
+   * dry-run") and posts no Event: nothing is sent anywhere.
+   */
+  readonly simulated?: boolean;
 }
 
 export type { Attempt, TickReport, TriggerKind } from "./decide/decision.ts";
@@ -110,7 +116,10 @@ export class Agent {
     this.#config = config;
     this.#deps = deps;
     this.#estimator = headroomEstimator(config.pollIntervalMs, config.headroomEstimator);
-    const journal = this.#journal = new DecisionLog(deps.log, config);
+    const journal = this.#journal = new DecisionLog(
+      deps.log,
+      deps.simulated ? { ...config, dryRun: true, simulated: true } : config,
+    );
     const random = deps.random ?? Math.random;
     const backoff = (streak: FailureStreak, retryAfterMs: number | null) =>
       backoffMs(streak, retryAfterMs, config.pollIntervalMs, random);
@@ -286,15 +295,17 @@ export class Agent {
       const excludedBecause = exclusionOf(pod, container.podUid, exclusions);
       if (excludedBecause === "already acted on" || excludedBecause === "terminating") continue;
       const name = containerName(pod, container.containerId);
-      const event = await recordEarlyWarning(this.#deps, {
-        pod: { namespace: pod.namespace, name: pod.name, uid: pod.uid },
-        containerName: name,
-        headroom: container,
-        lookaheadSeconds: Math.round(lookaheadMs / 1000),
-        excludedBecause,
-        dryRun: this.#config.dryRun,
-        nodeName: this.#config.nodeName,
-      });
+      const event = this.#deps.simulated
+        ? "not sent (replay)" as const
+        : await recordEarlyWarning(this.#deps, {
+          pod: { namespace: pod.namespace, name: pod.name, uid: pod.uid },
+          containerName: name,
+          headroom: container,
+          lookaheadSeconds: Math.round(lookaheadMs / 1000),
+          excludedBecause,
+          dryRun: this.#config.dryRun,
+          nodeName: this.#config.nodeName,
+        });
       const warning = {
         namespace: pod.namespace,
         pod: pod.name,
@@ -395,7 +406,9 @@ export class Agent {
     const { trigger, selection } = decision;
     const round = await this.#round.run(decision, this.#state.evictFallback);
     this.#state = settle(this.#state, { round }, round.atMs, this.#config);
-    const event = await this.#round.announce(trigger, facts.observation, selection, round);
+    const event = this.#deps.simulated
+      ? undefined
+      : await this.#round.announce(trigger, facts.observation, selection, round);
     if (selection.attributed) this.#journal.rankedBySwapIo(selection);
     return {
       trigger,

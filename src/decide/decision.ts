@@ -60,7 +60,8 @@ export interface EarlyWarningReport {
   readonly pod: string;
   readonly container: string;
   readonly headroom: ContainerHeadroom;
-  readonly event: EventResult;
+  /** How the Event went; `not sent (replay)` when the loop only simulates. */
+  readonly event: EventResult | "not sent (replay)";
 }
 
 /** What one tick saw and did; the demo, replay, metrics and tests read it. */

@@ -339,8 +339,10 @@ export class AgentMetrics {
       this.swapIoPages.mirror(report.swapIoPages.in, { direction: "in" });
       this.swapIoPages.mirror(report.swapIoPages.out, { direction: "out" });
     }
-    for (const warning of report.earlyWarnings ?? []) {
-      this.earlyWarnings.inc({ result: warning.event === "sent" ? "success" : "failed" });
+    for (const { event } of report.earlyWarnings ?? []) {
+      if (event === "sent" || event === "failed") {
+        this.earlyWarnings.inc({ result: event === "sent" ? "success" : "failed" });
+      }
     }
     const observation = report.observation;
     if (observation === null) this.swapSampleErrors.inc();

@@ -67,15 +67,20 @@ export interface RoundFacts {
   readonly streakGoesOn: boolean;
 }
 
-export type DecisionLogConfig = Pick<
-  Config,
-  | "dryRun"
-  | "terminationMode"
-  | "evictFallbackAfterMs"
-  | "psiThresholdPercent"
-  | "sustainedDurationMs"
-  | "nodeName"
->;
+export type DecisionLogConfig =
+  & Pick<
+    Config,
+    | "dryRun"
+    | "terminationMode"
+    | "evictFallbackAfterMs"
+    | "psiThresholdPercent"
+    | "sustainedDurationMs"
+    | "nodeName"
+  >
+  & {
+    /** Replay: actions are simulated; the outcome of a simulated write reads `dry-run`. */
+    readonly simulated?: boolean;
+  };
 
 /** The loop's log lines, rate-limited where a condition may last. */
 export class DecisionLog {
@@ -439,7 +444,9 @@ function roundProperties(
     victim: candidateName(victim),
     victimUid: victim.pod?.uid,
     action: loggedAction(outcome, config),
-    outcome: outcome.kind,
+    outcome: config.simulated && (outcome.kind === "deleted" || outcome.kind === "evicted")
+      ? "dry-run"
+      : outcome.kind,
     ...("message" in outcome ? { detail: outcome.message } : {}),
     ...("why" in outcome ? { detail: outcome.why } : {}),
     ...(passedOver.length > 0 ? { passedOver } : {}),
