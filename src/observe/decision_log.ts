@@ -8,21 +8,15 @@ import type { StreakSummary } from "../act/backoff.ts";
 import { isAction, loggedAction, type Outcome } from "../act/outcome.ts";
 import type { Config } from "../config.ts";
 import type { Attempt, DecisionText, EarlyWarningReport, TriggerKind } from "../decide/decision.ts";
-import { headroomCase } from "../decide/early_warning.ts";
 import { evidence } from "../decide/explain.ts";
 import type { HeadroomAlarm } from "../decide/headroom.ts";
 import type { ActedPod } from "../decide/kill_once.ts";
 import type { PressureObservation } from "../decide/node_pressure.ts";
 import type { KernelOomKill } from "../decide/oom_watch.ts";
 import type { PodMeta } from "../decide/pod_meta.ts";
-import {
-  candidateName,
-  isExclusion,
-  type Rejection,
-  type RejectionReason,
-  type Selection,
-} from "../decide/select.ts";
+import { candidateName, isExclusion, type Rejection, type Selection } from "../decide/select.ts";
 import type { PodScanError } from "../sense/pod_scan.ts";
+import { logEarlyWarning } from "./early_warning_log.ts";
 import type { Logger } from "./log.ts";
 
 /** A repeated log line (the same failure, the same pod passed over) at most this often, ms. */
@@ -148,25 +142,8 @@ export class DecisionLog {
   }
 
   /** An early warning (once per pod and episode): the projection, and the Event. */
-  earlyWarning(warning: EarlyWarningReport, excludedBecause: RejectionReason | null): void {
-    const h = warning.headroom;
-    this.#log.warn(
-      "Early warning: container {container} of {pod} is projected to reach its swap limit in " +
-        "{secondsLeft} s ({case}); Event SoftOOMKillLikely {event}",
-      {
-        pod: `${warning.namespace}/${warning.pod}`,
-        container: warning.container,
-        secondsLeft: Math.round(h.secondsLeft ?? 0),
-        case: headroomCase(h),
-        swapBytes: h.swapBytes,
-        swapLimitBytes: h.swapLimitBytes,
-        growthBytesPerSecond: Math.round(h.growthBytesPerSecond ?? 0),
-        plateauBytes: h.plateauBytes === null ? null : Math.round(h.plateauBytes),
-        event: warning.event,
-        mayAct: excludedBecause === null,
-        ...(excludedBecause === null ? {} : { passedOver: excludedBecause }),
-      },
-    );
+  earlyWarning(warning: EarlyWarningReport, excludedBecause: Rejection["reason"] | null): void {
+    logEarlyWarning(this.#log, warning, excludedBecause);
   }
 
   /** A headroom alarm for a pod that may not be chosen (once a minute per pod and reason). */
