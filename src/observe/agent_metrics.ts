@@ -365,6 +365,10 @@ export class AgentMetrics {
         if (pod !== null) this.#names.set(stats.uid, { namespace: pod.namespace, name: pod.name });
       }
     }
+    // The containers' pods are named from the same LISTs: their pod series get the names too.
+    for (const { headroom, namespace, pod } of report.swapContainers ?? []) {
+      this.#names.set(headroom.podUid, { namespace, name: pod });
+    }
     const pods = report.pods ??
       selection?.ranked.concat(selection.rejected.map((r) => r.candidate)).map((c) => c.stats);
     if (pods !== undefined) {

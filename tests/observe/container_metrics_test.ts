@@ -161,3 +161,30 @@ Deno.test("every family's name follows Prometheus conventions: a unit or _total/
     else assert.match(name, /_(bytes|seconds|ratio|per_second)$/, name);
   }
 });
+
+Deno.test("a pod named through its containers gets its pod series too", () => {
+  const metrics = new AgentMetrics(CONFIG, "0.1.0");
+  const h = headroom({ podUid: "u1" });
+  metrics.tick(
+    {
+      observation: observation(0),
+      pods: [{
+        uid: "u1",
+        cgroupPath: "/cg/podu1",
+        qosClass: "burstable",
+        swapCurrentBytes: 40 * MiB,
+        memoryCurrentBytes: 0,
+        memoryMaxBytes: null,
+        fullAvg10Percent: 12,
+        someAvg10Percent: 12,
+        oomKillCount: 0,
+        containers: [],
+      }],
+      swapContainers: [named("db-0", "mariadb", h)],
+    },
+    1,
+    0,
+  );
+  assert.equal(metrics.podSwap.get({ namespace: "shop", pod: "db-0" }), 40 * MiB);
+  assert.equal(metrics.podFullAvg10.get({ namespace: "shop", pod: "db-0" }), 0.12);
+});
