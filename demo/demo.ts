@@ -1,7 +1,8 @@
 /**
  * `deno task demo`: the real agent loop against a synthetic node — a temp kubelet-shaped
  * cgroup tree, a scripted /proc/vmstat and an in-process Kubernetes API stand-in — with a
- * readable timeline. No root, no cluster, about 15 s.
+ * readable timeline: the early warning on the pod heading for its swap limit, then the
+ * action when the node thrashes. No root, no cluster, about 20 s.
  *
  * It lives outside src/ because it drives the agent with the test fakes (tests/fakes/): product
  * code never imports test code.
@@ -73,9 +74,9 @@ async function syntheticNode(): Promise<SyntheticNode> {
   const hostDir = await Deno.makeTempDir({ prefix: "soomkiller-demo-" });
   const procRoot = `${hostDir}/proc`;
   const pods = [
-    { uid: DB, name: "db-0", namespace: "shop", swap: 0, full: 0 },
-    { uid: WEB, name: "web-1", namespace: "shop", swap: 20 * MiB, full: 12 },
-    { uid: BATCH, name: "report-7", namespace: "batch", swap: 0, full: 0 },
+    { uid: DB, name: "db-0", namespace: "shop", container: "postgres", swap: 0, full: 0 },
+    { uid: WEB, name: "web-1", namespace: "shop", container: "nginx", swap: 20 * MiB, full: 12 },
+    { uid: BATCH, name: "report-7", namespace: "batch", container: "report", swap: 0, full: 0 },
   ];
   for (const [index, pod] of pods.entries()) {
     await tree.addPod({
@@ -87,6 +88,8 @@ async function syntheticNode(): Promise<SyntheticNode> {
         id: fakeContainerId(index + 1),
         swapCurrentBytes: pod.swap,
         swapMaxBytes: 256 * MiB,
+        // At their memory limit, as a container that swaps is: every new page goes to swap.
+        memoryCurrentBytes: 512 * MiB,
         memoryMaxBytes: 512 * MiB,
       }],
     });
@@ -96,8 +99,9 @@ async function syntheticNode(): Promise<SyntheticNode> {
   }
   const api = await startApiStandin({
     tls: false,
-    pods: pods.map((pod) =>
+    pods: pods.map((pod, index) =>
       makePod({
+        containerIds: { [pod.container]: fakeContainerId(index + 1) },
         name: pod.name,
         namespace: pod.namespace,
         uid: pod.uid,
@@ -110,7 +114,7 @@ async function syntheticNode(): Promise<SyntheticNode> {
   return { tree, hostDir, procRoot, api };
 }
 
-/** Armed, with short windows so the whole story fits in 15 s. */
+/** Armed, with short windows so the whole story fits in 20 s. */
 function demoConfig(node: SyntheticNode): Config {
   const config: Config = {
     ...DEFAULTS,
@@ -127,14 +131,18 @@ function demoConfig(node: SyntheticNode): Config {
   console.log(
     `    Agent: threshold ${config.swapIoThresholdPagesPerSecond} pages/s for ` +
       `${config.sustainedDurationMs / 1000} s, polled every ${config.pollIntervalMs} ms, ` +
-      `psi threshold ${config.psiThresholdPercent}%, cooldown ${config.cooldownPeriodMs / 1000} s`,
+      `psi threshold ${config.psiThresholdPercent}%, cooldown ${
+        config.cooldownPeriodMs / 1000
+      } s, ` +
+      `early warning ${config.earlyWarningLookaheadMs / 60_000} min ahead of a swap limit`,
   );
   return config;
 }
 
 /**
- * The scripted node, 14 s in 250 ms steps: calm, then db-0 outgrows its limit and the node
- * swaps until the agent's DELETE; db-0 shuts down a second later and swap I/O stops.
+ * The scripted node, 20 s in 250 ms steps: calm; db-0 starts to leak into swap (the early
+ * warning, an Event on db-0, well before any action); then it thrashes and the node swaps
+ * until the agent's DELETE; db-0 shuts down a second later and swap I/O stops.
  */
 async function playScript(node: SyntheticNode): Promise<void> {
   const { tree, procRoot, api } = node;
@@ -145,17 +153,34 @@ async function playScript(node: SyntheticNode): Promise<void> {
   let dbDeletedAtMs: number | null = null;
   let dbSwap = 0;
 
+  let leaking = false;
+  let warned = false;
   say("Calm: a little swap I/O, no API traffic");
-  while (performance.now() - startedMs < 14_000) {
+  while (performance.now() - startedMs < 20_000) {
     const t = (performance.now() - startedMs) / 1000;
-    if (t >= 2 && t < 2.25) {
-      say("db-0 outgrows its memory limit: the node swaps ~2,600 pages/s, db-0's PSI climbs");
+    if (t >= 1 && !leaking) {
+      say("db-0 starts to leak into swap, 2 MiB/s toward its 256 MiB swap limit (~2 min left)");
+      leaking = true;
+    }
+    const warning = api.events.find((e) => e.reason === "SoftOOMKillLikely");
+    if (warning && !warned) {
+      warned = true;
+      say(`Early warning, before any action — kubectl describe pod db-0 shows:`);
+      console.log(
+        `    Warning  ${warning.reason}  ${warning.reportingController}  ${warning.note}`,
+      );
+    }
+    if (warned && ratePagesPerSecond < 1_000 && dbDeletedAtMs === null && t >= 11) {
+      say("db-0 thrashes: the node swaps ~2,600 pages/s, db-0's PSI climbs");
       ratePagesPerSecond = 2_600;
     }
-    if (ratePagesPerSecond > 1_000 && dbDeletedAtMs === null) {
-      dbSwap += 4 * MiB;
+    if (leaking && dbDeletedAtMs === null) {
+      dbSwap += 0.5 * MiB;
       await tree.setPodSwap(DB, dbSwap);
-      await tree.setPodPressure(DB, Math.min(62, 20 + (t - 2) * 15), Math.min(80, 40 + t * 10));
+      await tree.setContainer(DB, fakeContainerId(1), { swapCurrentBytes: dbSwap });
+    }
+    if (ratePagesPerSecond > 1_000 && dbDeletedAtMs === null) {
+      await tree.setPodPressure(DB, Math.min(62, 20 + (t - 11) * 15), Math.min(80, 40 + t * 5));
     }
     const deleted = api.requests.find((r) => r.method === "DELETE");
     if (deleted && dbDeletedAtMs === null) {
@@ -171,7 +196,12 @@ async function playScript(node: SyntheticNode): Promise<void> {
       ratePagesPerSecond = 0;
     }
     swapIoPages += ratePagesPerSecond / 4;
-    await writeProc(procRoot, { swapInPages: swapIoPages / 2, swapOutPages: swapIoPages / 2 });
+    await writeProc(procRoot, {
+      swapInPages: swapIoPages / 2,
+      swapOutPages: swapIoPages / 2,
+      // The node's swap in use follows the pods' (the agent walks the pods when it moves).
+      swapFreeBytes: 2 * 1024 * MiB - 20 * MiB - (dbDeletedAtMs === null ? dbSwap : 0),
+    });
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -181,12 +211,17 @@ function summarize(api: SyntheticNode["api"]): void {
   const summary = api.requests.map((r) => `${r.method} ${r.path}${r.search}`);
   say("API requests the agent made");
   for (const line of summary) console.log(`    ${line}`);
-  if (!summary.some((line) => line.startsWith("DELETE /api/v1/namespaces/shop/pods/db-0"))) {
-    throw new Error("Demo failed: db-0 was not deleted");
+  const deleteAt = summary.findIndex((line) =>
+    line.startsWith("DELETE /api/v1/namespaces/shop/pods/db-0")
+  );
+  if (deleteAt < 0) throw new Error("Demo failed: db-0 was not deleted");
+  if (api.events.findIndex((e) => e.reason === "SoftOOMKillLikely") !== 0) {
+    throw new Error("Demo failed: no early warning on db-0 before the action");
   }
   say(
-    "Done: one LIST of the node's pods, the DisruptionTarget condition and one DELETE on the " +
-      "pod that caused the pressure",
+    "Done: the early warning (a LIST to name the pod, one Event), then a LIST of the node's " +
+      "pods, the DisruptionTarget condition and one DELETE on the pod that caused the " +
+      "pressure, and its Event",
   );
 }
 

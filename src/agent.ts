@@ -39,7 +39,18 @@ import {
   type NodeStep,
   settle,
 } from "./decide/agent_state.ts";
-import type { Decision, TickReport } from "./decide/decision.ts";
+import type {
+  Decision,
+  EarlyWarningReport,
+  NamedContainer,
+  TickReport,
+} from "./decide/decision.ts";
+import {
+  dueWarnings,
+  type EarlyWarningState,
+  INITIAL_EARLY_WARNING_STATE,
+  markWarned,
+} from "./decide/early_warning.ts";
 import { actedOnUids } from "./decide/kill_once.ts";
 import type { KernelOomKill } from "./decide/oom_watch.ts";
 import { headroomEstimator, type HeadroomSettings } from "./decide/headroom.ts";
@@ -51,7 +62,9 @@ import {
   TRIGGERS,
   underPressure,
 } from "./decide/policy.ts";
-import type { Selection } from "./decide/select.ts";
+import type { PodMeta } from "./decide/pod_meta.ts";
+import { exclusionOf, type Selection } from "./decide/select.ts";
+import { recordEarlyWarning } from "./act/warning_event.ts";
 import { DecisionLog } from "./observe/decision_log.ts";
 import type { Logger } from "./observe/log.ts";
 import { podUidFromComponent } from "./sense/cgroup_layout.ts";
@@ -77,6 +90,12 @@ export interface AgentDeps {
    * variants over recorded traces (tests/replay/alternatives.ts), never set in production.
    */
   readonly estimator?: HeadroomSettings;
+  /**
+   * Replay: the API is a stand-in that only takes notes, so the loop acts as if armed (the
+   * kill-once and cooldown rules apply) but speaks as in dry-run ("would delete … →
+   * dry-run") and posts no Event: nothing is sent anywhere.
+   */
+  readonly simulated?: boolean;
 }
 
 export type { Attempt, TickReport, TriggerKind } from "./decide/decision.ts";
@@ -93,13 +112,20 @@ export class Agent {
   readonly #pods: PodDirectory;
   /** Terminates down a ranking: re-check, try, fall back, the decision line, the Event. */
   readonly #round: Round;
+  /** Pods given the early warning in their current episode. */
+  #warned: EarlyWarningState = INITIAL_EARLY_WARNING_STATE;
+  /** The node's swap I/O counters as last read (the raw counters in /metrics). */
+  #swapIoPages: { readonly in: number; readonly out: number } | null = null;
 
   constructor(config: Config, deps: AgentDeps) {
     this.#config = config;
     this.#deps = deps;
     this.#estimator = deps.estimator ??
       headroomEstimator(config.pollIntervalMs, config.headroomEstimator);
-    const journal = this.#journal = new DecisionLog(deps.log, config);
+    const journal = this.#journal = new DecisionLog(
+      deps.log,
+      deps.simulated ? { ...config, dryRun: true, simulated: true } : config,
+    );
     const random = deps.random ?? Math.random;
     const backoff = (streak: FailureStreak, retryAfterMs: number | null) =>
       backoffMs(streak, retryAfterMs, config.pollIntervalMs, random);
@@ -160,15 +186,21 @@ export class Agent {
     const report = {
       observation: step.observation,
       ...(node.meminfo ? { meminfo: node.meminfo } : {}),
+      ...(this.#swapIoPages ? { swapIoPages: this.#swapIoPages } : {}),
     };
     if (step.scanReason === null) return report;
 
     // Sense, then decide: every pod's figures; kill-once, headroom, attribution, OOM kills.
     const facts = await this.#sensePods(step, node);
+    // Warn: an Event on each pod newly projected to reach its swap limit within the
+    // look-ahead, dry-run or armed, whoever may be chosen (before any action).
+    const earlyWarnings = await this.#warnEarly(facts, node.atMs);
     const withPods = {
       ...report,
       pods: facts.pods,
       headroom: facts.containers,
+      swapContainers: this.#named(facts.containers),
+      ...(earlyWarnings.length > 0 ? { earlyWarnings } : {}),
       kernelOomKills: facts.kernelOomKills,
     };
     if (step.observation.phase === "cooldown") return withPods;
@@ -207,6 +239,7 @@ export class Agent {
       this.#journal.meminfoFailed(messageOf(error), clock.monotonicMs());
       return undefined;
     });
+    this.#swapIoPages = { in: counters.swapInPages, out: counters.swapOutPages };
     return {
       swapIoPages: counters.swapInPages + counters.swapOutPages,
       oomKills: counters.oomKills ?? null,
@@ -244,6 +277,66 @@ export class Agent {
       actedOn: actedOnUids(this.#state.killOnce),
       kernelOomKills: pods.kernelOomKills,
     };
+  }
+
+  /**
+   * The early warnings due this scan (decide/early_warning.ts), one Event each. A pod not
+   * named yet costs one LIST (cached, as the headroom trigger's); a pod the API does not
+   * know, or one already going (terminating, acted on), is not warned.
+   */
+  async #warnEarly(facts: TickFacts, nowMs: number): Promise<EarlyWarningReport[]> {
+    const lookaheadMs = this.#config.earlyWarningLookaheadMs;
+    const { state, due } = dueWarnings(this.#warned, facts.containers, lookaheadMs, nowMs);
+    this.#warned = state;
+    if (due.length === 0) return [];
+    const uids = due.map((d) => d.container.podUid).filter((uid) => !facts.actedOn.has(uid));
+    const listed = this.#pods.stale(uids, nowMs) ? await this.#pods.refresh() : true;
+    const exclusions = exclusionsOf(this.#config, actedOnUids(this.#state.killOnce));
+    const warnings: EarlyWarningReport[] = [];
+    for (const { container } of due) {
+      const pod = this.#pods.get(container.podUid);
+      // Unknown after a LIST that failed: tried again at the next scan.
+      if (pod === undefined && !listed) continue;
+      this.#warned = markWarned(this.#warned, container.podUid, nowMs);
+      if (pod === undefined) continue;
+      const excludedBecause = exclusionOf(pod, container.podUid, exclusions);
+      if (excludedBecause === "already acted on" || excludedBecause === "terminating") continue;
+      const name = containerName(pod, container.containerId);
+      const event = this.#deps.simulated
+        ? "not sent (replay)" as const
+        : await recordEarlyWarning(this.#deps, {
+          pod: { namespace: pod.namespace, name: pod.name, uid: pod.uid },
+          containerName: name,
+          headroom: container,
+          lookaheadSeconds: Math.round(lookaheadMs / 1000),
+          excludedBecause,
+          dryRun: this.#config.dryRun,
+          nodeName: this.#config.nodeName,
+        });
+      const warning = {
+        namespace: pod.namespace,
+        pod: pod.name,
+        container: name,
+        headroom: container,
+        event,
+      };
+      this.#journal.earlyWarning(warning, excludedBecause);
+      warnings.push(warning);
+    }
+    return warnings;
+  }
+
+  /** The containers with swap in use whose pod the agent has named (from its LISTs). */
+  #named(containers: readonly TickFacts["containers"][number][]): NamedContainer[] {
+    const named: NamedContainer[] = [];
+    for (const headroom of containers) {
+      if (headroom.swapBytes <= 0) continue;
+      const pod = this.#pods.get(headroom.podUid);
+      if (pod === undefined) continue;
+      const container = containerName(pod, headroom.containerId);
+      named.push({ namespace: pod.namespace, pod: pod.name, container, headroom });
+    }
+    return named;
   }
 
   /** The rules of decide/policy.ts, most urgent first; the first that decides ends the walk. */
@@ -320,7 +413,9 @@ export class Agent {
     const { trigger, selection } = decision;
     const round = await this.#round.run(decision, this.#state.evictFallback);
     this.#state = settle(this.#state, { round }, round.atMs, this.#config);
-    const event = await this.#round.announce(trigger, facts.observation, selection, round);
+    const event = this.#deps.simulated
+      ? undefined
+      : await this.#round.announce(trigger, facts.observation, selection, round);
     if (selection.attributed) this.#journal.rankedBySwapIo(selection);
     return {
       trigger,
@@ -350,6 +445,11 @@ function cgroupsPresent(scan: PodScan): ReadonlySet<string> | null {
     present.add(uid);
   }
   return present;
+}
+
+/** A container's name as the API lists it, or the first 12 characters of its ID. */
+function containerName(pod: PodMeta, containerId: string): string {
+  return pod.containerNames?.[containerId] ?? containerId.slice(0, 12);
 }
 
 function messageOf(error: unknown): string {

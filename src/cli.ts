@@ -5,6 +5,7 @@
  */
 import { type Config, DEFAULTS, type LogLevel } from "./config.ts";
 import type { HeadroomModel } from "./decide/headroom.ts";
+import { type LabelSelector, parseLabelSelector } from "./decide/label_selector.ts";
 import { formatDuration, parseDuration } from "./duration.ts";
 import { parseListenAddress } from "./observe/listen_address.ts";
 import { FLAGS, type FlagSpec, helpText, VERSION } from "./cli_flags.ts";
@@ -109,6 +110,12 @@ function configFrom(flags: FlagReader, env: CliEnv): Config {
       namespace: env.get("POD_NAMESPACE") || null,
       name: env.get("POD_NAME") || null,
     },
+    podSelector: flags.selector("pod-selector"),
+    scopeNamespaces: emptyIsAll(flags.list("namespaces", [])),
+    earlyWarningLookaheadMs: flags.duration(
+      "early-warning-lookahead",
+      DEFAULTS.earlyWarningLookaheadMs,
+    ),
   };
 }
 
@@ -173,6 +180,15 @@ class FlagReader {
     return this.#read(name, fallback, parseNamespaceList);
   }
 
+  /** A label selector, checked now; empty (or absent) selects every pod (null). */
+  selector(name: string): LabelSelector | null {
+    return this.#read(name, null, (_, raw): Parsed<LabelSelector | null> => {
+      const parsed = parseLabelSelector(raw);
+      if (typeof parsed === "string") return { error: `not a label selector: ${parsed}` };
+      return { value: parsed.requirements.length === 0 ? null : parsed };
+    });
+  }
+
   /** `host:port`; empty turns the endpoint off (null). */
   listenAddress(name: string, fallback: string | null): string | null {
     return this.#read(name, fallback, (_, raw): Parsed<string | null> => {
@@ -214,6 +230,11 @@ function parseDurationFlag(spec: FlagSpec, raw: string): Parsed<number> {
   }
   const rangeError = checkRange(spec, ms, formatDuration(ms), formatDuration);
   return rangeError ? { error: rangeError } : { value: ms };
+}
+
+/** An empty scope list means no scope: every namespace. */
+function emptyIsAll(list: readonly string[]): readonly string[] | null {
+  return list.length === 0 ? null : list;
 }
 
 /** Comma-separated namespace names, blanks and repeats dropped. */

@@ -14,7 +14,14 @@ export const VERSION = "0.1.0";
  */
 export const MAX_DURATION_FLAG_MS = 86_400_000;
 
-export type FlagKind = "number" | "duration" | "boolean" | "string" | "enum" | "list";
+export type FlagKind =
+  | "number"
+  | "duration"
+  | "boolean"
+  | "string"
+  | "enum"
+  | "list"
+  | "selector";
 
 export interface FlagSpec {
   readonly name: string;
@@ -176,6 +183,31 @@ export const FLAGS: readonly FlagSpec[] = [
     integer: true,
   },
   {
+    name: "pod-selector",
+    kind: "selector",
+    help: "opt-in scope: only pods whose labels match this Kubernetes label selector may be " +
+      'chosen (kubectl -l syntax: "app=db,tier in (cache,queue),!canary"); others are passed ' +
+      "over and still get the early warning; empty: every pod",
+    defaultText: '""',
+  },
+  {
+    name: "namespaces",
+    kind: "list",
+    help: "opt-in scope: comma-separated namespaces whose pods may be chosen; others are " +
+      "passed over and still get the early warning; empty: every namespace",
+    defaultText: '""',
+  },
+  {
+    name: "early-warning-lookahead",
+    kind: "duration",
+    help: "post a Warning Event (reason SoftOOMKillLikely) on a pod once per episode when a " +
+      "container's swap is projected to reach its limit within this long, dry-run or armed; " +
+      "0 turns it off",
+    defaultText: formatDuration(DEFAULTS.earlyWarningLookaheadMs),
+    min: 0,
+    max: MAX_DURATION_FLAG_MS,
+  },
+  {
     name: "node-name",
     kind: "string",
     help: "this node's name; only its pods are listed and touched (required)",
@@ -274,7 +306,9 @@ const HELP_INTRO: readonly string[] = [
   "",
   "Never chosen: pods in --protected-namespaces, pods at or above --protected-priority, pods",
   'annotated kube-soomkiller.io/exclude: "true", mirror pods of static pods, terminating',
-  "pods, pods it already acted on, and its own pod (POD_UID, or POD_NAMESPACE and POD_NAME).",
+  "pods, pods it already acted on, and its own pod (POD_UID, or POD_NAMESPACE and POD_NAME);",
+  "with --pod-selector or --namespaces, pods outside that scope. Every pod heading for its",
+  "swap limit within --early-warning-lookahead gets a SoftOOMKillLikely Warning Event first.",
   "",
   "Usage: kube-soomkiller [flags]",
   "       kube-soomkiller record [--out FILE] [--duration D] [flags]  (a trace of this node)",

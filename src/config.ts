@@ -68,6 +68,11 @@ export interface Config extends DecideSettings {
   readonly evictFallbackAfterMs: number;
   /** The agent's own pod (downward API env), never chosen; null fields are unknown. */
   readonly ownPod: OwnPod;
+  /**
+   * Early warning: an Event on a pod whose container is projected to reach its swap limit
+   * within this long, ms (`--early-warning-lookahead`); 0: off.
+   */
+  readonly earlyWarningLookaheadMs: number;
 }
 
 export { NO_OWN_POD, type OwnPod } from "./decide/select.ts";
@@ -100,6 +105,9 @@ export const DEFAULTS = {
   terminationMode: "delete",
   evictFallbackAfterMs: 60_000,
   ownPod: NO_OWN_POD,
+  podSelector: null,
+  scopeNamespaces: null,
+  earlyWarningLookaheadMs: 5 * 60_000,
 } as const satisfies Omit<Config, "nodeName">;
 
 /** API request timeout, ms (the issue asks for ≤ 10 s). */

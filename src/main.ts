@@ -221,15 +221,31 @@ function startEndpoint(
   }
 }
 
-/** The start line: what the agent watches, its thresholds and whether it is armed. */
+/**
+ * The start line: what the agent watches (every trigger that is on, most urgent first, and
+ * the early warning), its scope, and whether it is armed.
+ */
 function logStarted(log: Logger, config: Config, swapTotalBytes: number, api: string): void {
   log.info(
-    "kube-soomkiller {version} watching node {nodeName}: swap I/O threshold " +
-      "{swapIoThresholdPagesPerSecond} pages/s for {sustainedSeconds} s, psi threshold " +
-      "{psiThresholdPercent}%, {terminationMode} mode, {mode}",
+    "kube-soomkiller {version} watching node {nodeName}: {headroom}; {nodeSwapFree}; swap I/O " +
+      "above {swapIoThresholdPagesPerSecond} pages/s for {sustainedSeconds} s with psi full " +
+      "avg10 at least {psiThresholdPercent}%; {earlyWarning}; {terminationMode} mode, {scope}, " +
+      "{mode}",
     {
       version: VERSION,
       nodeName: config.nodeName,
+      headroom: config.headroomTrigger
+        ? `headroom: a container's swap projected to reach its limit within its grace period ` +
+          `plus ${config.headroomMarginMs / 1000} s (${config.headroomEstimator} estimator), ` +
+          `or over ${config.swapFullPercent}% of it at memory.max`
+        : "headroom trigger off",
+      nodeSwapFree: config.nodeSwapFreePercent > 0
+        ? `node swap free under ${config.nodeSwapFreePercent}%`
+        : "node swap free trigger off",
+      earlyWarning: config.earlyWarningLookaheadMs > 0
+        ? `early warning ${config.earlyWarningLookaheadMs / 1000} s ahead of a swap limit`
+        : "no early warning",
+      scope: scopeText(config),
       swapIoThresholdPagesPerSecond: config.swapIoThresholdPagesPerSecond,
       sustainedSeconds: config.sustainedDurationMs / 1000,
       psiThresholdPercent: config.psiThresholdPercent,
@@ -246,6 +262,15 @@ function logStarted(log: Logger, config: Config, swapTotalBytes: number, api: st
       api,
     },
   );
+}
+
+/** Who may be chosen, in words: every pod, or the opt-in scope. */
+function scopeText(config: Config): string {
+  const parts = [
+    ...(config.podSelector ? [`pods matching ${config.podSelector.text}`] : []),
+    ...(config.scopeNamespaces ? [`in namespaces ${config.scopeNamespaces.join(",")}`] : []),
+  ];
+  return parts.length === 0 ? "every pod in scope" : `scope: ${parts.join(" ")}`;
 }
 
 /** `record` (sample the node into a trace) and `replay` (run the decisions over one). */

@@ -118,9 +118,42 @@ function lists(api: ApiStandin) {
 }
 
 Deno.test("headroom: one action costs 4 API requests (LIST, DisruptionTarget patch, DELETE, Event), and no LIST for the pod acted on while its swap keeps growing", async () => {
+  // The action's own budget: the early warning (its own Event, below) is off here.
+  await using h = await setup({ headroomTrigger: true, earlyWarningLookaheadMs: 0 });
+  // db-0's container sits at memory.max, its swap growing 1 MiB/s toward its 100 MiB limit:
+  // the headroom alarm, every tick, also while the pod shuts down in its grace period. (At
+  // 1 MiB/s the projection is credible at once, so the LIST that learns the grace period is
+  // the one the decision uses; a slower growth acted on later costs one LIST more.)
+  let swapMiB = 80;
+  const refresh = () => {
+    const container: ContainerStats = {
+      id: fakeContainerId(1),
+      swapCurrentBytes: swapMiB * MiB,
+      swapMaxBytes: 100 * MiB,
+      memoryCurrentBytes: 64 * MiB,
+      memoryMaxBytes: 64 * MiB,
+    };
+    h.node.pods = [stats(fakePodUid(1), swapMiB, 0, [container]), stats(fakePodUid(2), 1, 0)];
+  };
+  for (let i = 0; i < 40; i++) {
+    refresh();
+    await h.ticks(1);
+    swapMiB = Math.min(99.9, swapMiB + 1);
+  }
+  // Issue 12 asked for 3 (LIST, DELETE, Event); issue 13's DisruptionTarget condition adds
+  // the status patch before the DELETE, so a Job can tell a soft OOM kill from a failure.
+  assert.deepEqual(h.api.requests.map((r) => `${r.method} ${r.path}`), [
+    "GET /api/v1/pods",
+    "PATCH /api/v1/namespaces/default/pods/db-0/status",
+    "DELETE /api/v1/namespaces/default/pods/db-0",
+    "POST /apis/events.k8s.io/v1/namespaces/default/events",
+  ]);
+});
+
+Deno.test("headroom with the early warning (issue 21): a LIST and an Event more, once per pod and episode, before the action", async () => {
   await using h = await setup({ headroomTrigger: true });
   // db-0's container sits at memory.max, its swap growing 0.5 MiB/s toward its 100 MiB
-  // limit: the headroom alarm, every tick, also while the pod shuts down in its grace period.
+  // limit: the warning first, the headroom alarm once the projection is credible.
   let swapMiB = 80;
   const refresh = () => {
     const container: ContainerStats = {
@@ -137,9 +170,11 @@ Deno.test("headroom: one action costs 4 API requests (LIST, DisruptionTarget pat
     await h.ticks(1);
     swapMiB = Math.min(99.9, swapMiB + 0.5);
   }
-  // Issue 12 asked for 3 (LIST, DELETE, Event); issue 13's DisruptionTarget condition adds
-  // the status patch before the DELETE, so a Job can tell a soft OOM kill from a failure.
+  // The warning names the pod with a LIST; the decision LISTs afresh (a pod may have
+  // started terminating since), as it always does.
   assert.deepEqual(h.api.requests.map((r) => `${r.method} ${r.path}`), [
+    "GET /api/v1/pods",
+    "POST /apis/events.k8s.io/v1/namespaces/default/events",
     "GET /api/v1/pods",
     "PATCH /api/v1/namespaces/default/pods/db-0/status",
     "DELETE /api/v1/namespaces/default/pods/db-0",

@@ -332,3 +332,36 @@ Deno.test("a boolean's value after a space is refused with the spelling that wor
   // The message names both spellings, as both are read.
   assert.equal(error(["stray"]), 'Unexpected argument "stray": flags start with - or --');
 });
+
+Deno.test("parseCli() takes the opt-in scope and the early-warning look-ahead, and refuses a bad selector", () => {
+  const none = run([]);
+  assert.equal(none.podSelector, null);
+  assert.equal(none.scopeNamespaces, null);
+  assert.equal(none.earlyWarningLookaheadMs, 5 * 60_000);
+  const scoped = run([
+    "--pod-selector",
+    "app in (db, cache),!canary",
+    "--namespaces=shop,web",
+    "--early-warning-lookahead=10m",
+  ]);
+  assert.deepEqual(scoped.podSelector?.requirements, [
+    { key: "app", op: "in", values: ["db", "cache"] },
+    { key: "canary", op: "doesnotexist" },
+  ]);
+  assert.deepEqual(scoped.scopeNamespaces, ["shop", "web"]);
+  assert.equal(scoped.earlyWarningLookaheadMs, 600_000);
+  assert.equal(run(["--pod-selector="]).podSelector, null, "empty: every pod");
+  const table: [string[], RegExp][] = [
+    [
+      ["--pod-selector=app=db,,tier=x"],
+      /^Invalid value "app=db,,tier=x" for flag --pod-selector: not a label selector: empty requirement/,
+    ],
+    [["--pod-selector=app in ()"], /the set of values is empty/],
+    [["--pod-selector=-app=db"], /"-app" is not a label key/],
+    [["--pod-selector=app=d b"], /"d b" is not a label value/],
+    [["--pod-selector=replicas>2"], /"<" and ">" do not apply to pod labels/],
+    [["--namespaces=Shop"], /--namespaces: "Shop" is not a namespace name/],
+    [["--early-warning-lookahead=5"], /--early-warning-lookahead: expected a Go duration/],
+  ];
+  for (const [args, pattern] of table) assert.match(error(args), pattern, args.join(" "));
+});

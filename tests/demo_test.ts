@@ -15,4 +15,8 @@ Deno.test("deno task demo runs the whole loop and deletes the pod that caused th
   assert.match(text, /cooldown/);
   assert.match(text, /^ {4}GET \/api\/v1\/pods\?fieldSelector=spec\.nodeName%3Ddemo-node/m);
   assert.match(text, /^ {4}DELETE \/api\/v1\/namespaces\/shop\/pods\/db-0$/m);
+  // Issue 21: the early warning comes first, as an Event on db-0.
+  const warning = text.search(/Early warning: container postgres of shop\/db-0 is projected/);
+  assert.ok(warning > 0 && warning < text.search(/delete shop\/db-0 → deleted/), "warned first");
+  assert.match(text, /Warning {2}SoftOOMKillLikely {2}kube-soomkiller {2}Container postgres/);
 });

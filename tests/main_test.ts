@@ -148,6 +148,11 @@ Deno.test({
       );
       assert.match(String(start?.message), /^kube-soomkiller \d+\.\d+\.\d+ watching node \S+: /);
       assert.doesNotMatch(String(start?.message), /"/);
+      // Issue 21: every trigger that is on, not only swap I/O, and the early warning.
+      assert.match(
+        String(start?.message),
+        /: headroom: .*; node swap free under 5%; swap I\/O above 1000 pages\/s for \d+ s .*; early warning 300 s ahead/,
+      );
       const properties = decision.properties as Record<string, unknown>;
       assert.equal(properties.action, "would delete");
       assert.equal(properties.outcome, "dry-run");
@@ -159,6 +164,10 @@ Deno.test("main.ts exits 2 with one line naming the flag and value on a bad flag
   const table: [string[], RegExp][] = [
     [["--swap-io-threshold=lots"], /Invalid value "lots" for flag --swap-io-threshold/],
     [["--frobnicate"], /Unknown flag "--frobnicate"/],
+    [
+      ["--pod-selector=app in (db"],
+      /Invalid value "app in \(db" for flag --pod-selector: not a label selector: "app in \(db": expected/,
+    ],
   ];
   for (const [args, pattern] of table) {
     const output = await new Deno.Command(Deno.execPath(), {

@@ -208,7 +208,7 @@ export function microTime(at: Date): string {
 }
 
 /** `<pod>.<suffix>`, as client-go names events, kept within a DNS subdomain's 253. */
-function eventName(podName: string, suffix: string): string {
+export function eventName(podName: string, suffix: string): string {
   const room = MAX_NAME - suffix.length - 1;
   const base = podName.length <= room ? podName : podName.slice(0, room).replace(/[.-]+$/, "");
   return `${base}.${suffix}`;
@@ -240,11 +240,11 @@ function formatPercent(percent: number): string {
   return `${Number(percent.toFixed(2))}%`;
 }
 
-function hex(bytes: Uint8Array): string {
+export function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 /** The default source of an Event name's randomness. */
-function cryptoRandomBytes(length: number): Uint8Array {
+export function cryptoRandomBytes(length: number): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(length));
 }

@@ -217,6 +217,8 @@ function toPodMeta(pod: unknown, nodeName: string): PodMeta | string {
       ? grace
       : null,
     annotations,
+    ...nonEmpty("labels", stringMap((meta as Record<string, unknown>).labels)),
+    ...nonEmpty("containerNames", containerNames((pod as V1Pod).status)),
   };
 }
 
@@ -258,4 +260,45 @@ function kubeletMirrorOf(
     (owner as Record<string, unknown>).controller === true
   );
   return byNode ? claimed : null;
+}
+
+/** `{ [key]: map }`, or nothing when the map is empty (PodMeta's optional fields). */
+function nonEmpty<K extends string>(
+  key: K,
+  map: Record<string, string>,
+): { [k in K]?: Record<string, string> } {
+  return (Object.keys(map).length === 0 ? {} : { [key]: map }) as {
+    [k in K]?: Record<string, string>;
+  };
+}
+
+/** A map of strings (labels), its non-string values dropped. */
+function stringMap(raw: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!isObject(raw)) return out;
+  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+    if (typeof value === "string") out[key] = value;
+  }
+  return out;
+}
+
+/**
+ * Container names by the ID in their cgroup (`containerd://<id>` → `<id>`), init and
+ * ephemeral containers included: the per-container metrics' `container` label.
+ */
+function containerNames(status: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!isObject(status)) return out;
+  const s = status as Record<string, unknown>;
+  for (const list of [s.containerStatuses, s.initContainerStatuses, s.ephemeralContainerStatuses]) {
+    if (!Array.isArray(list)) continue;
+    for (const item of list) {
+      if (!isObject(item)) continue;
+      const { name, containerID } = item as Record<string, unknown>;
+      if (typeof name !== "string" || typeof containerID !== "string") continue;
+      const id = containerID.replace(/^[a-z-]+:\/\//, "");
+      if (id !== "") out[id] = name;
+    }
+  }
+  return out;
 }

@@ -45,6 +45,25 @@ export interface Attempt {
   readonly outcome: Outcome;
 }
 
+/** A container with swap in use whose pod the agent has named (per-container metrics). */
+export interface NamedContainer {
+  readonly namespace: string;
+  readonly pod: string;
+  /** The container's name, or its ID when the API did not say. */
+  readonly container: string;
+  readonly headroom: ContainerHeadroom;
+}
+
+/** One early warning of a tick: the pod, its container, and how the Event went. */
+export interface EarlyWarningReport {
+  readonly namespace: string;
+  readonly pod: string;
+  readonly container: string;
+  readonly headroom: ContainerHeadroom;
+  /** How the Event went; `not sent (replay)` when the loop only simulates. */
+  readonly event: EventResult | "not sent (replay)";
+}
+
 /** What one tick saw and did; the demo, replay, metrics and tests read it. */
 export interface TickReport {
   /** Null when the swap counters could not be read this tick. */
@@ -55,6 +74,12 @@ export interface TickReport {
   readonly pods?: readonly PodStats[];
   /** Headroom estimates of every container that can swap, when pods were scanned. */
   readonly headroom?: readonly ContainerHeadroom[];
+  /** Node swap I/O counters as `/proc/vmstat` has them (pswpin, pswpout), pages. */
+  readonly swapIoPages?: { readonly in: number; readonly out: number };
+  /** The containers with swap in use whose pod is named, when pods were scanned. */
+  readonly swapContainers?: readonly NamedContainer[];
+  /** Early warnings posted this tick (dry-run included). */
+  readonly earlyWarnings?: readonly EarlyWarningReport[];
   /** Kernel OOM kills seen since the previous scan: the kills the agent did not prevent. */
   readonly kernelOomKills?: readonly KernelOomKill[];
   /** The trigger that fired, if any. */

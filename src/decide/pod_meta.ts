@@ -26,6 +26,13 @@ export interface PodMeta {
   readonly terminationGracePeriodSeconds: number | null;
   /** `metadata.annotations`. */
   readonly annotations: Readonly<Record<string, string>>;
+  /** `metadata.labels` (for `--pod-selector`); absent: none. */
+  readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Container names by container ID as the cgroup names it (`status.containerStatuses`,
+   * the ID without its `containerd://` scheme); absent: not known.
+   */
+  readonly containerNames?: Readonly<Record<string, string>>;
 }
 
 /**

@@ -39,6 +39,8 @@ export type PolicyConfig = Pick<
   | "protectedNamespaces"
   | "protectedPriority"
   | "ownPod"
+  | "podSelector"
+  | "scopeNamespaces"
 >;
 
 /** What a tick sensed, as the triggers judge it (after a pod scan). */
@@ -212,6 +214,8 @@ export function exclusionsOf(config: PolicyConfig, actedOnUids: ReadonlySet<stri
     protectedPriority: config.protectedPriority,
     ownPod: config.ownPod,
     actedOnUids,
+    podSelector: config.podSelector,
+    namespaces: config.scopeNamespaces,
   };
 }
 

@@ -3,6 +3,7 @@
  * ranked by a chain of comparators. Pure and deterministic.
  */
 import type { PodStats } from "../sense/pod_stats.ts";
+import { type LabelSelector, matchesLabels } from "./label_selector.ts";
 import { indexByCgroupUid, type PodMeta } from "./pod_meta.ts";
 
 /** A pod cgroup with its API object (null before the API was asked, or when it is unknown). */
@@ -27,6 +28,10 @@ export type RejectionReason =
   | "mirror pod of a static pod"
   | "protected namespace"
   | "protected priority"
+  /** Outside the opt-in scope: `--pod-selector` does not match its labels. */
+  | "outside --pod-selector"
+  /** Outside the opt-in scope: not in `--namespaces`. */
+  | "outside --namespaces"
   /** `kube-soomkiller.io/exclude: "true"` on the pod. */
   | "excluded by annotation";
 
@@ -64,6 +69,10 @@ export interface Exclusions {
   readonly ownPod: OwnPod;
   /** UIDs of pods the agent already acted on that are still there (decide/kill_once.ts). */
   readonly actedOnUids: ReadonlySet<string>;
+  /** The opt-in scope: only pods whose labels match may be chosen; null or absent: all. */
+  readonly podSelector?: LabelSelector | null;
+  /** The opt-in scope: only pods in these namespaces may be chosen; null or absent: all. */
+  readonly namespaces?: readonly string[] | null;
 }
 
 /** The defaults of `--protected-namespaces` and `--protected-priority`, nothing else. */
@@ -106,6 +115,12 @@ export function exclusionOf(
   if (pod.priority !== null && pod.priority >= exclusions.protectedPriority) {
     return "protected priority";
   }
+  if (exclusions.namespaces && !exclusions.namespaces.includes(pod.namespace)) {
+    return "outside --namespaces";
+  }
+  if (exclusions.podSelector && !matchesLabels(exclusions.podSelector, pod.labels ?? {})) {
+    return "outside --pod-selector";
+  }
   const optOut = pod.annotations[EXCLUDE_ANNOTATION];
   if (optOut !== undefined && TRUE_VALUES.has(optOut.trim())) return "excluded by annotation";
   return null;
@@ -126,7 +141,10 @@ export interface Selection {
   readonly ranked: readonly Candidate[];
   /** Pods with swap that were passed over, with the reason. */
   readonly rejected: readonly Rejection[];
-  /** True when candidates were ranked by their own swap I/O rate first. */
+  /**
+   * True when candidates were ranked by their own swap I/O rate first and some candidate has
+   * one above 0: with every rate 0 the usual order (PSI) chose, whatever the kernel offers.
+   */
   readonly attributed?: boolean;
 }
 
@@ -173,7 +191,7 @@ export function preselect(
   return {
     ranked: ranked.sort(compare),
     rejected: rejected.sort(byRejection),
-    ...(rates ? { attributed: true } : {}),
+    ...(rates && ranksByRate(ranked) ? { attributed: true } : {}),
   };
 }
 
@@ -213,8 +231,13 @@ export function selectVictims(
   return {
     ranked: ranked.sort(compare),
     rejected: rejected.sort(byRejection),
-    ...(preselected.attributed ? { attributed: true } : {}),
+    ...(preselected.attributed && ranksByRate(ranked) ? { attributed: true } : {}),
   };
+}
+
+/** Some candidate's own swap I/O is above 0: the rates, not PSI, order the top. */
+function ranksByRate(ranked: readonly Candidate[]): boolean {
+  return ranked.some((c) => (c.swapIoPagesPerSecond ?? 0) > 0);
 }
 
 type Comparator<T> = (a: T, b: T) => number;

@@ -2,6 +2,7 @@
  * The settings decide/ reads, as its own type: src/config.ts's `Config` extends it, so the
  * loop passes its Config and decide/ depends on nothing above it. Durations in ms.
  */
+import type { LabelSelector } from "./label_selector.ts";
 import type { PressureSettings } from "./node_pressure.ts";
 import type { OwnPod } from "./select.ts";
 
@@ -27,5 +28,9 @@ export interface DecideSettings extends PressureSettings {
   readonly protectedPriority: number;
   /** The agent's own pod, never chosen. */
   readonly ownPod: OwnPod;
+  /** The opt-in scope (`--pod-selector`): only matching pods may be chosen; null: all. */
+  readonly podSelector: LabelSelector | null;
+  /** The opt-in scope (`--namespaces`): only pods in these may be chosen; null: all. */
+  readonly scopeNamespaces: readonly string[] | null;
   readonly terminationMode: TerminationMode;
 }

@@ -3,7 +3,8 @@
  * pressure), what it did (terminations, Events, API requests) and what a tick costs.
  * Fed from the loop's tick reports and the API client's request hook; no timers.
  */
-import type { TickReport } from "../decide/decision.ts";
+import type { NamedContainer, TickReport } from "../decide/decision.ts";
+import { type HeadroomCase, headroomCase } from "../decide/early_warning.ts";
 import type { PodStats } from "../sense/pod_stats.ts";
 import type { Config } from "../config.ts";
 import {
@@ -55,29 +56,236 @@ export type AgentMetricsConfig =
   >
   & Partial<Pick<Config, "terminationMode">>;
 
+/** One metric family: its kind, name, help text and label names, in /metrics order. */
+type MetricSpec =
+  | {
+    readonly kind: "gauge" | "counter";
+    readonly name: string;
+    readonly help: string;
+    readonly labels?: readonly string[];
+  }
+  | {
+    readonly kind: "histogram";
+    readonly name: string;
+    readonly help: string;
+    readonly buckets: readonly number[];
+  };
+
+/** Labels of the per-container series. */
+const CONTAINER_LABELS = ["namespace", "pod", "container"] as const;
+
+/** The same staleness rule as the pod series, said once. */
+const SCAN_NOTE = "Pods are scanned only when something calls for it (never on a calm " +
+  "node), so this shows the last scan; series missing from it are dropped, and all are " +
+  "dropped when no scan happened for a while (at least 5 minutes)";
+
+/**
+ * Every family the agent exports, as a table in the order /metrics shows them: names and
+ * units by Prometheus conventions (base units, `_total` for counters, `_ratio` for 0-1).
+ */
+const METRICS = {
+  buildInfo: {
+    kind: "gauge",
+    name: "soomkiller_build_info",
+    help: "A metric with a constant value of 1, labelled by the kube-soomkiller version",
+    labels: ["version"],
+  },
+  dryRun: {
+    kind: "gauge",
+    name: "soomkiller_dry_run",
+    help: "1 when the agent only logs what it would delete (--dry-run=true), 0 when armed",
+  },
+  swapIoPages: {
+    kind: "counter",
+    name: "soomkiller_node_swap_io_pages_total",
+    help: "Node swap I/O as /proc/vmstat counts it (pswpin: direction in, pswpout: direction " +
+      "out), pages since the node booted; use rate()",
+    labels: ["direction"],
+  },
+  swapIoRate: {
+    kind: "gauge",
+    name: "soomkiller_node_swap_io_pages_per_second",
+    help: "Node swap I/O (pswpin + pswpout from /proc/vmstat) over the last poll interval, " +
+      "pages per second, as the swap I/O trigger measured it",
+  },
+  swapIoThreshold: {
+    kind: "gauge",
+    name: "soomkiller_swap_io_threshold_pages_per_second",
+    help: "Configured --swap-io-threshold: node swap I/O above which the node is thrashing, " +
+      "pages per second",
+  },
+  triggerWindow: {
+    kind: "gauge",
+    name: "soomkiller_trigger_window_seconds",
+    help: "How long node swap I/O has stayed above the threshold, seconds (0 when below or " +
+      "during the cooldown)",
+  },
+  cooldownRemaining: {
+    kind: "gauge",
+    name: "soomkiller_cooldown_remaining_seconds",
+    help: "Time left before the agent may act again after an action, seconds",
+  },
+  candidates: {
+    kind: "gauge",
+    name: "soomkiller_candidates",
+    help: "Candidate pods at the last pod scan: swap in use and memory.pressure full avg10 at " +
+      "or above --psi-threshold (and known to the API, not terminating, when the agent listed " +
+      "pods to act); pods are scanned only when something calls for it, never on a calm node",
+  },
+  terminations: {
+    kind: "counter",
+    name: "soomkiller_terminations_total",
+    help: "Termination attempts by mode (delete, evict, dry_run) and result (success, " +
+      "blocked, failed, skipped)",
+    labels: ["mode", "result"],
+  },
+  events: {
+    kind: "counter",
+    name: "soomkiller_events_total",
+    help: "Kubernetes Events posted on victim pods, by result (success, failed)",
+    labels: ["result"],
+  },
+  earlyWarnings: {
+    kind: "counter",
+    name: "soomkiller_early_warnings_total",
+    help: "Early warnings (Event SoftOOMKillLikely, once per pod and episode): a container " +
+      "projected to reach its swap limit within --early-warning-lookahead, by the Event's " +
+      "result (success, failed)",
+    labels: ["result"],
+  },
+  apiRequests: {
+    kind: "counter",
+    name: "soomkiller_api_requests_total",
+    help: `Kubernetes API requests by HTTP verb and status code (${NO_RESPONSE_CODE}: no response)`,
+    labels: ["verb", "code"],
+  },
+  swapSampleErrors: {
+    kind: "counter",
+    name: "soomkiller_swap_sample_errors_total",
+    help: "Ticks whose node swap I/O counters could not be read",
+  },
+  tickDuration: {
+    kind: "histogram",
+    name: "soomkiller_tick_duration_seconds",
+    help: "Time one poll tick took (sense, decide and act), seconds",
+    buckets: TICK_DURATION_BUCKETS_SECONDS,
+  },
+  podSwap: {
+    kind: "gauge",
+    name: "soomkiller_pod_swap_bytes",
+    help: "Pod cgroup memory.swap.current at the last pod scan, bytes, for pods with swap " +
+      `whose name the agent learnt from its own pod lists. ${SCAN_NOTE}`,
+    labels: ["namespace", "pod"],
+  },
+  podFullAvg10: {
+    kind: "gauge",
+    name: "soomkiller_pod_memory_pressure_full_avg10_ratio",
+    help: "Pod cgroup memory.pressure full avg10 at the last pod scan, as a ratio 0-1 (the " +
+      "kernel's percent / 100; --psi-threshold is in percent); same pods and staleness as " +
+      "soomkiller_pod_swap_bytes",
+    labels: ["namespace", "pod"],
+  },
+  containerSwap: {
+    kind: "gauge",
+    name: "soomkiller_container_swap_bytes",
+    help: "Container memory.swap.current at the last pod scan, bytes, for containers with " +
+      `swap in use whose pod the agent named from its own pod lists. ${SCAN_NOTE}`,
+    labels: CONTAINER_LABELS,
+  },
+  containerSwapLimit: {
+    kind: "gauge",
+    name: "soomkiller_container_swap_limit_bytes",
+    help: "The swap the container may reach before the kernel OOM-kills it, bytes: its " +
+      "memory.swap.max, or its swap plus the node's free swap when that is less; same " +
+      "containers as soomkiller_container_swap_bytes",
+    labels: CONTAINER_LABELS,
+  },
+  containerSwapGrowth: {
+    kind: "gauge",
+    name: "soomkiller_container_swap_growth_bytes_per_second",
+    help: "The headroom estimator's swap growth now, bytes per second; absent without " +
+      "sustained growth",
+    labels: CONTAINER_LABELS,
+  },
+  containerSwapTimeToLimit: {
+    kind: "gauge",
+    name: "soomkiller_container_swap_time_to_limit_seconds",
+    help: "The headroom estimator's projected time until the container's swap reaches its " +
+      "limit, seconds; absent when it is not growing or levels off below the limit",
+    labels: CONTAINER_LABELS,
+  },
+  containerSwapPlateau: {
+    kind: "gauge",
+    name: "soomkiller_container_swap_plateau_bytes",
+    help: "Where the headroom estimator projects the container's swap to level off, bytes; " +
+      "absent when it sees no plateau",
+    labels: CONTAINER_LABELS,
+  },
+  containerSwapCase: {
+    kind: "gauge",
+    name: "soomkiller_container_swap_projection",
+    help: "The headroom estimator's case for the container, 1 for the current one: growing " +
+      "(projected in a straight line), levelling_off (a plateau seen) or flat (no sustained " +
+      "growth)",
+    labels: [...CONTAINER_LABELS, "case"],
+  },
+  kernelOomKills: {
+    kind: "counter",
+    name: "soomkiller_kernel_oom_kills_total",
+    help: "Kernel OOM kills (SIGKILL) of containers on this node seen by the agent",
+  },
+  evictFallbacks: {
+    kind: "counter",
+    name: "soomkiller_evict_fallbacks_total",
+    help: "DELETEs sent in evict mode because every candidate's eviction stayed blocked by " +
+      "PodDisruptionBudgets for --evict-fallback-after under continuous pressure (always 0 " +
+      "in delete mode)",
+  },
+} as const satisfies Record<string, MetricSpec>;
+
+type Families = typeof METRICS;
+
+/** The metric object of each family, by its key in {@linkcode METRICS}. */
+export type AgentMetricFamilies = {
+  readonly [K in keyof Families]: Families[K]["kind"] extends "gauge" ? Gauge
+    : Families[K]["kind"] extends "counter" ? Counter
+    : Histogram;
+};
+
+/** Registers every family of {@linkcode METRICS} in `registry`, in order. */
+function registerAll(registry: Registry): AgentMetricFamilies {
+  const out: Record<string, Gauge | Counter | Histogram> = {};
+  for (const [key, spec] of Object.entries(METRICS) as [string, MetricSpec][]) {
+    out[key] = spec.kind === "histogram"
+      ? registry.histogram(spec.name, spec.help, spec.buckets)
+      : registry[spec.kind](spec.name, spec.help, spec.labels ?? []);
+  }
+  return out as AgentMetricFamilies;
+}
+
+/** The cases of soomkiller_container_swap_projection, as label values. */
+const CASES: readonly { readonly label: string; readonly is: HeadroomCase }[] = [
+  { label: "growing", is: "growing" },
+  { label: "levelling_off", is: "levelling off" },
+  { label: "flat", is: "flat" },
+];
+
+/** The container families, cleared and refilled together at each scan. */
+const CONTAINER_FAMILIES = [
+  "containerSwap",
+  "containerSwapLimit",
+  "containerSwapGrowth",
+  "containerSwapTimeToLimit",
+  "containerSwapPlateau",
+  "containerSwapCase",
+] as const;
+
+// One interface and one class of the same name: the families of the table are the class's
+// fields (`metrics.podSwap`), typed from the table, without a field list to keep in step.
+export interface AgentMetrics extends AgentMetricFamilies {}
+
 export class AgentMetrics {
   readonly registry = new Registry();
-  readonly buildInfo: Gauge;
-  readonly dryRun: Gauge;
-  readonly swapIoRate: Gauge;
-  readonly swapIoThreshold: Gauge;
-  readonly triggerWindow: Gauge;
-  readonly cooldownRemaining: Gauge;
-  readonly candidates: Gauge;
-  readonly terminations: Counter;
-  readonly events: Counter;
-  readonly apiRequests: Counter;
-  readonly swapSampleErrors: Counter;
-  readonly tickDuration: Histogram;
-  readonly podSwap: Gauge;
-  readonly podFullAvg10: Gauge;
-  /**
-   * Kernel OOM kills seen on this node. Registered at 0; the OOM-kill watcher increments
-   * it with `kernelOomKills.inc()`.
-   */
-  readonly kernelOomKills: Counter;
-  /** DELETEs sent because every eviction stayed blocked past --evict-fallback-after. */
-  readonly evictFallbacks: Counter;
 
   /** The mode of outcomes that do not name one (skipped, failed): from the config. */
   readonly #configuredMode: TerminationMode;
@@ -88,96 +296,8 @@ export class AgentMetrics {
   #names = new Map<string, { readonly namespace: string; readonly name: string }>();
   #lastScanMs = -Infinity;
 
-  // Over 60 lines on purpose: the metric registrations as one declarative list, in the
-  // order /metrics shows them; split up, the order and the help texts would be harder to see.
   constructor(config: AgentMetricsConfig, version: string) {
-    const r = this.registry;
-    this.buildInfo = r.gauge(
-      "soomkiller_build_info",
-      "A metric with a constant value of 1, labelled by the kube-soomkiller version",
-      ["version"],
-    );
-    this.dryRun = r.gauge(
-      "soomkiller_dry_run",
-      "1 when the agent only logs what it would delete (--dry-run=true), 0 when armed",
-    );
-    this.swapIoRate = r.gauge(
-      "soomkiller_node_swap_io_pages_per_second",
-      "Node swap I/O (pswpin + pswpout from /proc/vmstat) over the last poll interval, " +
-        "pages per second",
-    );
-    this.swapIoThreshold = r.gauge(
-      "soomkiller_swap_io_threshold_pages_per_second",
-      "Configured --swap-io-threshold: node swap I/O above which the node is thrashing, " +
-        "pages per second",
-    );
-    this.triggerWindow = r.gauge(
-      "soomkiller_trigger_window_seconds",
-      "How long node swap I/O has stayed above the threshold, seconds (0 when below or " +
-        "during the cooldown)",
-    );
-    this.cooldownRemaining = r.gauge(
-      "soomkiller_cooldown_remaining_seconds",
-      "Time left before the agent may act again after an action, seconds",
-    );
-    this.candidates = r.gauge(
-      "soomkiller_candidates",
-      "Candidate pods at the last pod scan: swap in use and memory.pressure full avg10 at or " +
-        "above --psi-threshold (and known to the API, not terminating, when the agent listed " +
-        "pods to act); pods are scanned only when something calls for it, never on a calm node",
-    );
-    this.terminations = r.counter(
-      "soomkiller_terminations_total",
-      "Termination attempts by mode (delete, evict, dry_run) and result (success, blocked, " +
-        "failed, skipped)",
-      ["mode", "result"],
-    );
-    this.events = r.counter(
-      "soomkiller_events_total",
-      "Kubernetes Events posted on victim pods, by result (success, failed)",
-      ["result"],
-    );
-    this.apiRequests = r.counter(
-      "soomkiller_api_requests_total",
-      `Kubernetes API requests by HTTP verb and status code (${NO_RESPONSE_CODE}: no response)`,
-      ["verb", "code"],
-    );
-    this.swapSampleErrors = r.counter(
-      "soomkiller_swap_sample_errors_total",
-      "Ticks whose node swap I/O counters could not be read",
-    );
-    this.tickDuration = r.histogram(
-      "soomkiller_tick_duration_seconds",
-      "Time one poll tick took (sense, decide and act), seconds",
-      TICK_DURATION_BUCKETS_SECONDS,
-    );
-    this.podSwap = r.gauge(
-      "soomkiller_pod_swap_bytes",
-      "Pod cgroup memory.swap.current at the last pod scan, bytes, for pods with swap whose " +
-        "name the agent learnt from its own pod lists. Pods are scanned only when something " +
-        "calls for it (never on a calm node), so this shows the last scan; pods missing from " +
-        "it are dropped, and all series are dropped when no scan happened for a while (at " +
-        "least 5 minutes)",
-      ["namespace", "pod"],
-    );
-    this.podFullAvg10 = r.gauge(
-      "soomkiller_pod_memory_pressure_full_avg10",
-      "Pod cgroup memory.pressure full avg10 at the last pod scan, percent as the kernel " +
-        "reports it (compare with --psi-threshold); same pods and staleness as " +
-        "soomkiller_pod_swap_bytes",
-      ["namespace", "pod"],
-    );
-    this.kernelOomKills = r.counter(
-      "soomkiller_kernel_oom_kills_total",
-      "Kernel OOM kills (SIGKILL) of containers on this node seen by the agent",
-    );
-
-    this.evictFallbacks = r.counter(
-      "soomkiller_evict_fallbacks_total",
-      "DELETEs sent in evict mode because every candidate's eviction stayed blocked by " +
-        "PodDisruptionBudgets for --evict-fallback-after under continuous pressure",
-    );
-
+    Object.assign(this, registerAll(this.registry));
     this.#configuredMode = config.dryRun ? "dry_run" : config.terminationMode ?? "delete";
     this.#psiThresholdPercent = config.psiThresholdPercent;
     this.#cooldownPeriodMs = config.cooldownPeriodMs;
@@ -193,12 +313,15 @@ export class AgentMetrics {
     this.candidates.set(0);
     this.kernelOomKills.inc(undefined, 0);
     this.swapSampleErrors.inc(undefined, 0);
-    if (config.terminationMode === "evict") this.evictFallbacks.inc(undefined, 0);
+    this.evictFallbacks.inc(undefined, 0);
     const results: TerminationResult[] = this.#configuredMode === "evict"
       ? ["success", "blocked", "failed", "skipped"]
       : ["success", "failed", "skipped"];
     for (const result of results) this.terminations.inc({ mode: this.#configuredMode, result }, 0);
-    for (const result of ["success", "failed"] as const) this.events.inc({ result }, 0);
+    for (const result of ["success", "failed"] as const) {
+      this.events.inc({ result }, 0);
+      this.earlyWarnings.inc({ result }, 0);
+    }
   }
 
   /** The API client's `onRequest` hook. */
@@ -211,6 +334,15 @@ export class AgentMetrics {
     this.tickDuration.observe(tickDurationMs / 1000);
     for (const kill of report.kernelOomKills ?? []) {
       this.kernelOomKills.inc(undefined, kill.newKills);
+    }
+    if (report.swapIoPages !== undefined) {
+      this.swapIoPages.mirror(report.swapIoPages.in, { direction: "in" });
+      this.swapIoPages.mirror(report.swapIoPages.out, { direction: "out" });
+    }
+    for (const { event } of report.earlyWarnings ?? []) {
+      if (event === "sent" || event === "failed") {
+        this.earlyWarnings.inc({ result: event === "sent" ? "success" : "failed" });
+      }
     }
     const observation = report.observation;
     if (observation === null) this.swapSampleErrors.inc();
@@ -233,6 +365,10 @@ export class AgentMetrics {
         if (pod !== null) this.#names.set(stats.uid, { namespace: pod.namespace, name: pod.name });
       }
     }
+    // The containers' pods are named from the same LISTs: their pod series get the names too.
+    for (const { headroom, namespace, pod } of report.swapContainers ?? []) {
+      this.#names.set(headroom.podUid, { namespace, name: pod });
+    }
     const pods = report.pods ??
       selection?.ranked.concat(selection.rejected.map((r) => r.candidate)).map((c) => c.stats);
     if (pods !== undefined) {
@@ -243,11 +379,13 @@ export class AgentMetrics {
           ).length,
       );
       this.#podSeries(pods, nowMs);
-    } else if (this.podSwap.size > 0 && nowMs - this.#lastScanMs > this.#podSeriesTtlMs) {
+    } else if (nowMs - this.#lastScanMs > this.#podSeriesTtlMs) {
       this.podSwap.clear();
       this.podFullAvg10.clear();
       this.#names.clear();
+      for (const family of CONTAINER_FAMILIES) this[family].clear();
     }
+    if (report.swapContainers !== undefined) this.#containerSeries(report.swapContainers);
     // Evictions a PodDisruptionBudget blocked before the tick's last attempt.
     for (const attempt of report.attempts ?? []) this.#termination(attempt.outcome);
     if (report.outcome !== undefined) {
@@ -282,8 +420,30 @@ export class AgentMetrics {
       if (stats.swapCurrentBytes <= 0) continue;
       const labels = { namespace: known.namespace, pod: known.name };
       this.podSwap.set(stats.swapCurrentBytes, labels);
-      this.podFullAvg10.set(stats.fullAvg10Percent, labels);
+      this.podFullAvg10.set(stats.fullAvg10Percent / 100, labels);
     }
     this.#names = names;
+  }
+
+  /**
+   * Replaces the container series with the containers of the latest scan that have swap in
+   * use and a name: bounded by what swaps now; a container that goes takes its series along.
+   */
+  #containerSeries(containers: readonly NamedContainer[]): void {
+    for (const family of CONTAINER_FAMILIES) this[family].clear();
+    for (const { namespace, pod, container, headroom: h } of containers) {
+      const labels = { namespace, pod, container };
+      this.containerSwap.set(h.swapBytes, labels);
+      this.containerSwapLimit.set(h.swapLimitBytes, labels);
+      if (h.growthBytesPerSecond !== null) {
+        this.containerSwapGrowth.set(h.growthBytesPerSecond, labels);
+      }
+      if (h.secondsLeft !== null) this.containerSwapTimeToLimit.set(h.secondsLeft, labels);
+      if (h.plateauBytes !== null) this.containerSwapPlateau.set(h.plateauBytes, labels);
+      const now = headroomCase(h);
+      for (const { label, is } of CASES) {
+        this.containerSwapCase.set(is === now ? 1 : 0, { ...labels, case: label });
+      }
+    }
   }
 }

@@ -7,7 +7,7 @@
 import type { StreakSummary } from "../act/backoff.ts";
 import { isAction, loggedAction, type Outcome } from "../act/outcome.ts";
 import type { Config } from "../config.ts";
-import type { Attempt, DecisionText, TriggerKind } from "../decide/decision.ts";
+import type { Attempt, DecisionText, EarlyWarningReport, TriggerKind } from "../decide/decision.ts";
 import { evidence } from "../decide/explain.ts";
 import type { HeadroomAlarm } from "../decide/headroom.ts";
 import type { ActedPod } from "../decide/kill_once.ts";
@@ -16,6 +16,7 @@ import type { KernelOomKill } from "../decide/oom_watch.ts";
 import type { MirrorConflict, PodMeta } from "../decide/pod_meta.ts";
 import { candidateName, isExclusion, type Rejection, type Selection } from "../decide/select.ts";
 import type { PodScanError } from "../sense/pod_scan.ts";
+import { logEarlyWarning } from "./early_warning_log.ts";
 import type { Logger } from "./log.ts";
 
 /** A repeated log line (the same failure, the same pod passed over) at most this often, ms. */
@@ -60,15 +61,20 @@ export interface RoundFacts {
   readonly streakGoesOn: boolean;
 }
 
-export type DecisionLogConfig = Pick<
-  Config,
-  | "dryRun"
-  | "terminationMode"
-  | "evictFallbackAfterMs"
-  | "psiThresholdPercent"
-  | "sustainedDurationMs"
-  | "nodeName"
->;
+export type DecisionLogConfig =
+  & Pick<
+    Config,
+    | "dryRun"
+    | "terminationMode"
+    | "evictFallbackAfterMs"
+    | "psiThresholdPercent"
+    | "sustainedDurationMs"
+    | "nodeName"
+  >
+  & {
+    /** Replay: actions are simulated; the outcome of a simulated write reads `dry-run`. */
+    readonly simulated?: boolean;
+  };
 
 /** The loop's log lines, rate-limited where a condition may last. */
 export class DecisionLog {
@@ -133,6 +139,11 @@ export class DecisionLog {
       },
     );
     if (reading.counterReset) this.#log.warn("Swap counters went backwards: window restarted");
+  }
+
+  /** An early warning (once per pod and episode): the projection, and the Event. */
+  earlyWarning(warning: EarlyWarningReport, excludedBecause: Rejection["reason"] | null): void {
+    logEarlyWarning(this.#log, warning, excludedBecause);
   }
 
   /** A headroom alarm for a pod that may not be chosen (once a minute per pod and reason). */
@@ -429,7 +440,9 @@ function roundProperties(
     victim: candidateName(victim),
     victimUid: victim.pod?.uid,
     action: loggedAction(outcome, config),
-    outcome: outcome.kind,
+    outcome: config.simulated && (outcome.kind === "deleted" || outcome.kind === "evicted")
+      ? "dry-run"
+      : outcome.kind,
     ...("message" in outcome ? { detail: outcome.message } : {}),
     ...("why" in outcome ? { detail: outcome.why } : {}),
     ...(passedOver.length > 0 ? { passedOver } : {}),

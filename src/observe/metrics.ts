@@ -97,6 +97,15 @@ export class Counter extends Metric<{ value: number }> {
     return this.series.get(this.key(labels))?.value ?? 0;
   }
 
+  /**
+   * Mirrors a counter kept elsewhere (a kernel counter such as `pswpin`): its value as read.
+   * A reading lower than the last one is a reset, which PromQL's `rate()` handles.
+   */
+  mirror(value: number, labels?: Labels): void {
+    if (!(value >= 0)) throw new Error(`Counter "${this.name}" cannot be ${value}`);
+    this.series.set(this.key(labels), { value });
+  }
+
   protected renderSeries(out: string[]): void {
     for (const [key, { value }] of this.series) {
       out.push(`${this.name}${key} ${formatValue(value)}`);

@@ -94,18 +94,45 @@ export class Observability {
   }
 }
 
-/** The summary line of one `--report-interval`. */
-function logSummary(log: Logger, summary: IntervalSummary): void {
-  const round = (rate: number | null) => rate === null ? null : Math.round(rate);
-  log.info(
-    "Last {intervalSeconds} s: swap I/O {rateMinPagesPerSecond}/{rateMedianPagesPerSecond}/" +
-      "{rateMaxPagesPerSecond} pages/s (min/median/max), {ticks} ticks, {scans} pod scans, " +
-      "up to {candidatesMax} candidates, actions {actions}",
-    {
-      ...summary,
-      rateMinPagesPerSecond: round(summary.rateMinPagesPerSecond),
-      rateMedianPagesPerSecond: round(summary.rateMedianPagesPerSecond),
-      rateMaxPagesPerSecond: round(summary.rateMaxPagesPerSecond),
-    },
-  );
+/** The summary line of one `--report-interval`: words in the message, figures as properties. */
+export function logSummary(log: Logger, summary: IntervalSummary): void {
+  log.info(summaryMessage(summary), {
+    ...summary,
+    rateMinPagesPerSecond: roundRate(summary.rateMinPagesPerSecond),
+    rateMedianPagesPerSecond: roundRate(summary.rateMedianPagesPerSecond),
+    rateMaxPagesPerSecond: roundRate(summary.rateMaxPagesPerSecond),
+  });
+}
+
+/**
+ * `Last 60 s: swap I/O 0/12/40 pages/s (min/median/max), 60 ticks, 1 pod scan, up to 1
+ * candidate, no action` (plurals right, the actions as words, nothing but text).
+ */
+export function summaryMessage(summary: IntervalSummary): string {
+  const rates = summary.rateMinPagesPerSecond === null
+    ? "no swap I/O rate measured"
+    : `swap I/O ${roundRate(summary.rateMinPagesPerSecond)}/${
+      roundRate(summary.rateMedianPagesPerSecond)
+    }/${roundRate(summary.rateMaxPagesPerSecond)} pages/s (min/median/max)`;
+  const actions = Object.entries(summary.actions);
+  const acted = actions.length === 0
+    ? "no action"
+    : `actions: ${actions.map(([kind, n]) => `${n} ${kind}`).join(", ")}`;
+  const failed = summary.failedSamples === 0
+    ? ""
+    : `, ${count(summary.failedSamples, "unreadable sample")}`;
+  // Braces in the words would read as placeholders: there are none (numbers and kinds only).
+  return `Last ${summary.intervalSeconds} s: ${rates}, ${count(summary.ticks, "tick")}${failed}, ` +
+    `${count(summary.scans, "pod scan")}, up to ${
+      count(summary.candidatesMax, "candidate")
+    }, ${acted}`;
+}
+
+/** `1 tick`, `2 ticks`, `0 ticks`. */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
+function roundRate(rate: number | null): number | null {
+  return rate === null ? null : Math.round(rate);
 }

@@ -7,19 +7,27 @@
  * kernel OOM kill the trace recorded.
  */
 import type { Config } from "../config.ts";
+import { DEFAULT_GRACE_SECONDS } from "../decide/headroom.ts";
 import type { TraceHeader } from "./trace.ts";
 import { formatReplay, type ReplayResult } from "./replay.ts";
-import { escapeHtml, type Panel, panels, podLabel } from "./html_panels.ts";
+import { escapeHtml, type Line, type Panel, panels, podLabel } from "./html_panels.ts";
 
 export { escapeHtml, type EstimatorPoint, estimatorPoints } from "./html_panels.ts";
 
 const WIDTH = 1000;
 const LEFT = 80;
 const RIGHT = 200;
-const PANEL_HEIGHT = 150;
-const PANEL_GAP = 46;
+// Five panels, the time axis and the page's header fit 1000 px of height (issue 21).
+const PANEL_HEIGHT = 118;
+const PANEL_GAP = 40;
 const MARKER_BAND = 64;
 const PLOT_WIDTH = WIDTH - LEFT - RIGHT;
+/** The legend, in the right margin: where its samples start, its row height, its text. */
+const LEGEND_X = LEFT + PLOT_WIDTH + 10;
+const LEGEND_ROW = 13;
+const LEGEND_SAMPLE = 24;
+/** Legend text longer than this is cut (the whole text is its tooltip). */
+const LEGEND_CHARS = 27;
 
 /** A round step for about `count` ticks over `span`. */
 function niceStep(span: number, count: number): number {
@@ -33,11 +41,66 @@ function fmt(value: number): string {
   return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(3)));
 }
 
-function polyline(points: string[], color: string, dashed: boolean, kind: string): string {
+/** The `stroke-dasharray` attribute of a line, or "" when solid. */
+function dashOf(line: Line): string {
+  const dash = line.dash ?? (line.dashed ? "6 4" : null);
+  return dash === null ? "" : ` stroke-dasharray="${dash}"`;
+}
+
+function polyline(points: string[], line: Line): string {
   if (points.length === 0) return "";
-  const dash = dashed ? ` stroke-dasharray="6 4"` : "";
-  return `<polyline class="series ${kind}" fill="none" stroke="${color}" stroke-width="2"${dash} ` +
-    `points="${points.join(" ")}"/>`;
+  return `<polyline class="series ${line.kind ?? "data"}" fill="none" stroke="${line.color}" ` +
+    `stroke-width="2"${dashOf(line)} points="${points.join(" ")}"/>`;
+}
+
+/**
+ * The legend of a panel in the right margin: per line a sample of its stroke (colour and
+ * dashes) and its text, under a heading per container where the lines group; rows that
+ * do not fit before the next panel are counted in a last row.
+ */
+function legend(panel: Panel, top: number): string[] {
+  const rows: ({ heading: string; color: string } | { line: Line })[] = [];
+  let group: string | undefined;
+  for (const line of panel.lines) {
+    if (line.legendGroup !== undefined && line.legendGroup !== group) {
+      group = line.legendGroup;
+      rows.push({ heading: group, color: line.color });
+    }
+    rows.push({ line });
+  }
+  const fits = Math.floor((PANEL_HEIGHT + PANEL_GAP - 24) / LEGEND_ROW);
+  const shown = rows.length <= fits ? rows : rows.slice(0, fits - 1);
+  const out: string[] = [];
+  shown.forEach((row, i) => {
+    const y = top + 10 + i * LEGEND_ROW;
+    if ("heading" in row) {
+      out.push(legendText(row.heading, LEGEND_X, y, "legend heading", row.color));
+      return;
+    }
+    const { line } = row;
+    out.push(
+      `<g class="legend-entry"><line class="legend-sample" x1="${LEGEND_X}" x2="${
+        LEGEND_X + LEGEND_SAMPLE
+      }" y1="${y - 4}" y2="${y - 4}" stroke="${line.color}" stroke-width="2"${dashOf(line)}/>` +
+        legendText(line.legend ?? line.label, LEGEND_X + LEGEND_SAMPLE + 5, y, "legend") +
+        "</g>",
+    );
+  });
+  if (shown.length < rows.length) {
+    const y = top + 10 + shown.length * LEGEND_ROW;
+    out.push(legendText(`… ${rows.length - shown.length} more`, LEGEND_X, y, "legend"));
+  }
+  return out;
+}
+
+/** One legend text, cut to {@linkcode LEGEND_CHARS} with the whole as its tooltip. */
+function legendText(text: string, x: number, y: number, kind: string, color?: string): string {
+  const cut = text.length > LEGEND_CHARS ? `${text.slice(0, LEGEND_CHARS - 1)}…` : text;
+  // A style, not the fill attribute: the page's CSS for svg text would win over it.
+  const style = color === undefined ? "" : ` style="fill: ${color}"`;
+  return `<text class="${kind}" x="${x}" y="${y}"${style}><title>${escapeHtml(text)}</title>${
+    escapeHtml(cut)
+  }</text>`;
 }
 
 /**
@@ -100,7 +163,6 @@ function drawPanel(panel: Panel, top: number, durationMs: number): string {
       `<text class="tick y" x="${LEFT - 6}" y="${y(v) + 4}">${fmt(v)}</text>`,
     );
   }
-  let legendY = top + 12;
   for (const line of panel.lines) {
     // Break the line where a value is missing (a pod that had no swap that tick).
     const runs: (readonly [number, number])[][] = [[]];
@@ -110,15 +172,10 @@ function drawPanel(panel: Panel, top: number, durationMs: number): string {
     }
     for (const run of runs) {
       const shown = perPixelColumn(run).map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`);
-      out.push(polyline(shown, line.color, line.dashed ?? false, line.kind ?? "data"));
+      out.push(polyline(shown, line));
     }
-    out.push(
-      `<text class="legend" x="${LEFT + PLOT_WIDTH + 10}" y="${legendY}" fill="${line.color}">${
-        escapeHtml(line.label)
-      }</text>`,
-    );
-    legendY += 15;
   }
+  out.push(...legend(panel, top));
   if (panel.extra) out.push(panel.extra(x, y));
   out.push("</g>");
   return out.join("\n");
@@ -143,8 +200,11 @@ export function renderReplaySection(
       escapeHtml(header.startedAt)
     }, poll ${header.pollIntervalMs} ms${header.note ? `: ${escapeHtml(header.note)}` : ""}</p>`,
     `<p class="meta">flags: <code>${escapeHtml(flags)}</code></p>`,
+    // The report beside the figure where the window is wide enough, under it otherwise.
+    `<div class="replay-body">`,
     replayFigure(result, config),
     `<pre class="report">${escapeHtml(formatReplay(result))}</pre>`,
+    `</div>`,
     `</section>`,
   ].join("\n");
 }
@@ -152,7 +212,7 @@ export function renderReplaySection(
 /** The SVG: the panels stacked on one time axis, with a marker per action and OOM kill. */
 function replayFigure(result: ReplayResult, config: Config): string {
   const all = panels(result, config);
-  const height = MARKER_BAND + all.length * (PANEL_HEIGHT + PANEL_GAP) + 30;
+  const height = MARKER_BAND + all.length * (PANEL_HEIGHT + PANEL_GAP) + 6;
   const plotBottom = MARKER_BAND + all.length * (PANEL_HEIGHT + PANEL_GAP) - PANEL_GAP;
   const durationMs = Math.max(1, result.durationMs);
   const x = (tMs: number) => LEFT + (tMs / durationMs) * PLOT_WIDTH;
@@ -163,6 +223,7 @@ function replayFigure(result: ReplayResult, config: Config): string {
     svg.push(drawPanel(panel, MARKER_BAND + i * (PANEL_HEIGHT + PANEL_GAP), durationMs));
   });
   svg.push(...timeAxis(durationMs, plotBottom, x));
+  svg.push(...graceShortfalls(result, plotBottom, x));
   svg.push(...eventMarkers(result, plotBottom, x));
   svg.push("</svg>");
   return svg.join("\n");
@@ -198,15 +259,17 @@ function eventMarkers(
     ...result.actions.map((a) => ({
       tMs: a.tMs,
       kind: "action",
-      label: `${a.action} ${a.victim} (${a.trigger})`,
+      // A replay sends nothing: every action is one the agent would have taken.
+      label: `would ${a.action} ${a.victim} (${a.trigger})`,
       title: `+${(a.tMs / 1000).toFixed(1)} s: would ${a.action} ${a.victim}: ${a.evidence}`,
     })),
     ...result.recordedOomKills.map((k) => ({
       tMs: k.tMs,
       kind: "oom-kill",
       label: `kernel OOM kill ${podLabel(result, k.podUid)}`,
-      title: `+${(k.tMs / 1000).toFixed(1)} s: kernel OOM kill recorded in pod ${k.podUid} ` +
-        `(oom_kill +${k.newKills})`,
+      title: `+${(k.tMs / 1000).toFixed(1)} s: kernel OOM kill recorded in ${
+        podLabel(result, k.podUid)
+      } (oom_kill +${k.newKills})`,
     })),
   ].sort((a, b) => a.tMs - b.tMs);
   return events.map((event, i) => {
@@ -221,6 +284,45 @@ function eventMarkers(
         escapeHtml(`+${(event.tMs / 1000).toFixed(1)} s ${event.label}`)
       }</text></g>`;
   });
+}
+
+/**
+ * An action that left its pod less than its grace period before the kernel's kill: the
+ * grace period it needed, shaded from the action, and what it got, in words. The pod's
+ * shutdown was cut short by the SIGKILL (issue 21: the README's own showcase, 6 s of 15 s).
+ */
+function graceShortfalls(
+  result: ReplayResult,
+  plotBottom: number,
+  x: (tMs: number) => number,
+): string[] {
+  const out: string[] = [];
+  for (const action of result.actions) {
+    const kill = result.recordedOomKills.find((k) =>
+      k.podUid === action.victimUid && k.tMs >= action.tMs
+    );
+    if (kill === undefined) continue;
+    const graceSeconds = result.podGraceSeconds.get(action.victimUid) ?? DEFAULT_GRACE_SECONDS;
+    const leadSeconds = (kill.tMs - action.tMs) / 1000;
+    if (leadSeconds >= graceSeconds) continue;
+    const from = x(action.tMs);
+    const to = x(Math.min(action.tMs + graceSeconds * 1000, result.durationMs));
+    const text = `only ${leadSeconds.toFixed(1)} s of its ${graceSeconds} s grace period ` +
+      "before the kernel's kill";
+    const right = from > LEFT + PLOT_WIDTH * 0.5;
+    // In the time-left panel (the second), near its top: time left against grace.
+    const textY = MARKER_BAND + PANEL_HEIGHT + PANEL_GAP + 14;
+    out.push(
+      `<g class="grace-short" data-t-ms="${action.tMs}"><title>${escapeHtml(text)}</title>` +
+        `<rect x="${from}" y="${MARKER_BAND}" width="${Math.max(0, to - from)}" height="${
+          plotBottom - MARKER_BAND
+        }"/>` +
+        `<text x="${right ? from - 4 : from + 4}" y="${textY}" text-anchor="${
+          right ? "end" : "start"
+        }">${escapeHtml(text)}</text></g>`,
+    );
+  }
+  return out;
 }
 
 const STYLE = `
@@ -239,7 +341,13 @@ svg .marker.action line { stroke: #2ca02c; }
 svg .marker.action text { fill: #1b7a1b; font-weight: 600; }
 svg .marker.oom-kill line { stroke: #d62728; stroke-dasharray: 4 3; }
 svg .marker.oom-kill text { fill: #d62728; font-weight: 600; }
-pre.report { background: #f6f6f6; padding: 8px; white-space: pre-wrap; }
+svg .legend { font-size: 10.5px; }
+svg .legend.heading { font-weight: 600; }
+svg .grace-short rect { fill: #d62728; fill-opacity: 0.08; }
+svg .grace-short text { fill: #b01c1c; font-weight: 600; }
+.replay-body { display: flex; flex-wrap: wrap; align-items: flex-start; gap: 12px; }
+.replay-body svg { flex: none; }
+pre.report { flex: 1 1 300px; margin: 0; background: #f6f6f6; padding: 8px; white-space: pre-wrap; }
 `;
 
 /** A complete page of one or more replay sections. */

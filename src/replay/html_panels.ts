@@ -67,8 +67,26 @@ export interface Line {
   readonly color: string;
   readonly points: readonly (readonly [number, number | null])[];
   readonly dashed?: boolean;
+  /** The dash pattern (SVG `stroke-dasharray`) when not the default dashes. */
+  readonly dash?: string;
   /** Extra class, e.g. `threshold`. */
   readonly kind?: string;
+  /** The legend's heading this line goes under (a container), when the legend groups. */
+  readonly legendGroup?: string;
+  /** The legend's text under its heading (default: `label`). */
+  readonly legend?: string;
+}
+
+/**
+ * `color` made darker (`amount` < 0) or lighter (> 0), as `#rrggbb`: the limit and the
+ * plateau of a container in shades of its own colour, told apart from its swap.
+ */
+export function shade(color: string, amount: number): string {
+  const channels = [1, 3, 5].map((i) => parseInt(color.slice(i, i + 2), 16));
+  return "#" + channels.map((c) => {
+    const v = amount < 0 ? c * (1 + amount) : c + (255 - c) * amount;
+    return Math.round(v).toString(16).padStart(2, "0");
+  }).join("");
 }
 
 export interface Panel {
@@ -169,24 +187,32 @@ function swapPanel(view: ReplayView): Panel {
   for (const e of samples.flatMap(estimatorPoints)) {
     if (e.tMs <= cutoff && e.secondsLeft !== null) projections.set(e.key, e);
   }
+  // One hue per container; its limit darker and dashed, its plateau lighter and dash-dotted.
   const lines: Line[] = view.containerKeys.flatMap((key, i) => [
     {
       label: `${containerLabel(key)} swap`,
       color: color(i),
+      legendGroup: containerLabel(key),
+      legend: "swap (memory.swap.current)",
       points: samples.map((s) => [s.tMs, containerValue(s, key, "swap")] as const),
     },
     {
       label: `${containerLabel(key)} swap.max`,
-      color: color(i),
+      color: shade(color(i), -0.45),
       dashed: true,
       kind: "limit",
+      legendGroup: containerLabel(key),
+      legend: "limit (memory.swap.max)",
       points: samples.map((s) => [s.tMs, containerValue(s, key, "max")] as const),
     },
     {
       label: `${containerLabel(key)} plateau estimate`,
-      color: color(i),
+      color: shade(color(i), 0.45),
       dashed: true,
+      dash: "10 3 2 3",
       kind: "plateau",
+      legendGroup: containerLabel(key),
+      legend: "plateau estimate",
       points: samples.map((s) => {
         const plateau = estimatorPoints(s).find((p) => p.key === key)?.plateauBytes ?? null;
         return [s.tMs, plateau === null ? null : plateau / MiB] as const;
@@ -218,10 +244,13 @@ function projectionSvg(
     ? `<circle cx="${x(endMs)}" cy="${y(e.limitBytes / MiB)}" r="4" fill="none" ` +
       `stroke="#000"/>`
     : "";
+  // In the right half the note ends at the estimate, so it stays out of the legend.
+  const right = x(e.tMs) > (x(0) + x(durationMs)) / 2;
   return `<g class="projection" data-key="${escapeHtml(e.key)}">` +
     `<line x1="${x(e.tMs)}" y1="${y(e.swapBytes / MiB)}" x2="${x(shownMs)}" ` +
     `y2="${y(shownMiB)}" stroke="#000" stroke-width="2" stroke-dasharray="2 3"/>${end}` +
-    `<text class="note" x="${x(e.tMs) + 4}" y="${y(e.swapBytes / MiB) - 6}">` +
+    `<text class="note" x="${x(e.tMs) + (right ? -4 : 4)}" y="${y(e.swapBytes / MiB) - 6}"` +
+    `${right ? ' text-anchor="end"' : ""}>` +
     `estimate at +${(e.tMs / 1000).toFixed(1)} s: ${e.secondsLeft!.toFixed(1)} s left, ` +
     `limit at +${(endMs / 1000).toFixed(1)} s</text></g>`;
 }

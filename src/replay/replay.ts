@@ -74,9 +74,10 @@ export async function replay(
   estimator?: HeadroomSettings,
 ): Promise<ReplayResult> {
   const world = new TraceWorld(trace);
+  // Armed inside (kill-once and the cooldown as after a real action), dry-run in its words.
   const agent = new Agent(
     { ...config, dryRun: false },
-    { ...world.deps(), log, ...(estimator ? { estimator } : {}) },
+    { ...world.deps(), log, simulated: true, ...(estimator ? { estimator } : {}) },
   );
   const actions: ReplayAction[] = [];
   const oomKills = new OomKillLedger();
@@ -291,9 +292,10 @@ function describeEvidence(report: TickReport): string {
         containers.sort((a, b) => (a.secondsLeft ?? Infinity) - (b.secondsLeft ?? Infinity))[0];
       if (!c) return "";
       const left = c.secondsLeft === null ? "not growing" : `${c.secondsLeft.toFixed(1)} s left`;
+      // One unit for every size: MiB, and MiB/s for growth.
       const growth = c.growthBytesPerSecond === null
         ? ""
-        : `, growth ${(c.growthBytesPerSecond / 1e6).toFixed(2)} MB/s`;
+        : `, growth ${(c.growthBytesPerSecond / MiB).toFixed(2)} MiB/s`;
       return `swap ${(c.swapBytes / MiB).toFixed(1)}/${(c.swapLimitBytes / MiB).toFixed(1)} MiB ` +
         `(${c.swapFullPercent.toFixed(0)}%, limit from ${c.limitSource})${growth}, ${left}` +
         (c.atMemoryMax ? ", at memory.max" : "");
@@ -332,10 +334,11 @@ export function formatReplay(result: ReplayResult): string {
     );
   }
   for (const kill of result.recordedOomKills) {
+    // Named as the actions name their victims: namespace/name when the trace knows it.
+    const pod = result.podNames.get(kill.podUid) ?? `pod ${kill.podUid}`;
     lines.push(
-      `${offset(kill.tMs).padStart(8)}  kernel OOM kill recorded in pod ${
-        escapeText(kill.podUid)
-      } (oom_kill +${kill.newKills})`,
+      `${offset(kill.tMs).padStart(8)}  kernel OOM kill recorded in ${escapeText(pod)} ` +
+        `(oom_kill +${kill.newKills})`,
     );
   }
   lines.sort((a, b) => parseFloat(a.trim().slice(1)) - parseFloat(b.trim().slice(1)));

@@ -215,3 +215,20 @@ Deno.test("selectVictims() protects kube-system and system-critical priorities b
     "protected priority",
   ]);
 });
+
+Deno.test("a ranking is attributed only when some candidate's own swap I/O is above 0 (issue 21: every rate 0 means PSI chose)", () => {
+  const zero = new Map([["a", 0], ["b", 0]]);
+  const selection = preselect([stats("a", 1 << 20, 90), stats("b", 1 << 20, 60)], 50, {
+    swapIoRates: zero,
+  });
+  assert.equal(selection.attributed, undefined);
+  const named = selectVictims(selection, [meta("a", "db-0"), meta("b", "web")]);
+  assert.equal(named.attributed, undefined);
+  assert.deepEqual(names(named), ["db-0", "web"]);
+  // The pod with a rate is excluded: the rest are all at 0.
+  const some = preselect([stats("a", 1 << 20, 90), stats("b", 1 << 20, 60)], 50, {
+    swapIoRates: new Map([["a", 0], ["b", 300]]),
+  });
+  assert.equal(some.attributed, true);
+  assert.equal(selectVictims(some, [meta("a", "db-0")]).attributed, undefined);
+});

@@ -22,7 +22,27 @@ interface AlertCase {
   readonly expect: Readonly<Record<number, readonly Record<string, string>[]>>;
 }
 
+const CONTAINER = (node: string, pod: string) =>
+  `${at(node)},namespace="shop",pod="${pod}",container="db"`;
+
 const CASES: readonly AlertCase[] = [
+  {
+    alert: "SoomkillerSoftOOMKillLikely",
+    series: {
+      // db-0 projected at 250 s then 200 s from minute 2 to 5 (absent before and after:
+      // not growing); db-1 at 900 s (beyond the look-ahead) throughout.
+      [`soomkiller_container_swap_time_to_limit_seconds{${CONTAINER("node-a", "db-0")}}`]:
+        "_ _ 250 200 _ 180 _ _ _ _ _ _ _ _ _",
+      [`soomkiller_container_swap_time_to_limit_seconds{${CONTAINER("node-a", "db-1")}}`]: "900x15",
+    },
+    expect: {
+      1: [],
+      3: [{ node: "node-a", namespace: "shop", pod: "db-0", container: "db", severity: "warning" }],
+      // The projection flickered off at minute 4: still the same alert.
+      4: [{ node: "node-a", namespace: "shop", pod: "db-0", container: "db", severity: "warning" }],
+      12: [],
+    },
+  },
   {
     alert: "SoomkillerKernelOOMKill",
     series: {
@@ -170,7 +190,7 @@ Deno.test(
   async () => {
     const { check, test } = await runPromtool(RULE.spec.groups, promtoolTests(CASES));
     assert.equal(check.code, 0, check.text);
-    assert.match(check.text, /SUCCESS: 6 rules found/);
+    assert.match(check.text, /SUCCESS: 7 rules found/);
     assert.equal(test.code, 0, test.text);
     assert.match(test.text, /SUCCESS/);
   },

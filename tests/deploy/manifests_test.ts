@@ -342,7 +342,7 @@ Deno.test("the agent's probes and image: /healthz and /readyz on the metrics por
   assert.equal(c.image, `ghcr.io/kube-soomkiller/kube-soomkiller:${version}`);
 });
 
-Deno.test("RBAC grants exactly pods get/list/watch/delete, pods/eviction create, pods/status patch and events.k8s.io events create, to the agent's service account only", async () => {
+Deno.test("RBAC grants exactly pods get/list/delete (no watch: the agent never watches, issue 21), pods/eviction create, pods/status patch and events.k8s.io events create, to the agent's service account only", async () => {
   const objects = await baseObjects();
   const role = objects.ClusterRole!;
   const rules = (role.rules as Doc[]).map((r) => ({
@@ -352,7 +352,7 @@ Deno.test("RBAC grants exactly pods get/list/watch/delete, pods/eviction create,
     extra: Object.keys(r).filter((k) => !["apiGroups", "resources", "verbs"].includes(k)),
   }));
   assert.deepEqual(rules, [
-    { apiGroups: [""], resources: ["pods"], verbs: ["delete", "get", "list", "watch"], extra: [] },
+    { apiGroups: [""], resources: ["pods"], verbs: ["delete", "get", "list"], extra: [] },
     { apiGroups: [""], resources: ["pods/eviction"], verbs: ["create"], extra: [] },
     { apiGroups: [""], resources: ["pods/status"], verbs: ["patch"], extra: [] },
     { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create"], extra: [] },

@@ -48,8 +48,20 @@ export async function fakeNode(): Promise<FakeNode> {
     tls: true,
     token: NODE_TOKEN,
     pods: [
-      makePod({ name: "db-0", namespace: "shop", uid: VICTIM_UID, nodeName: "node-a" }),
-      makePod({ name: "web-1", namespace: "shop", uid: RUNNER_UP_UID, nodeName: "node-a" }),
+      makePod({
+        name: "db-0",
+        namespace: "shop",
+        uid: VICTIM_UID,
+        nodeName: "node-a",
+        containerIds: { mariadb: fakeContainerId(1) },
+      }),
+      makePod({
+        name: "web-1",
+        namespace: "shop",
+        uid: RUNNER_UP_UID,
+        nodeName: "node-a",
+        containerIds: { nginx: fakeContainerId(2) },
+      }),
       // Same namespace/name on another node: must never be touched.
       makePod({ name: "db-0", namespace: "other", uid: fakePodUid(3), nodeName: "node-b" }),
     ],

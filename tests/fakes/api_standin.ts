@@ -634,6 +634,9 @@ export interface PodSpecLite {
   readonly deletionTimestamp?: Date | string;
   /** `metadata.ownerReferences` (a kubelet's mirror pod: {@linkcode nodeOwner}). */
   readonly ownerReferences?: readonly V1OwnerReference[];
+  readonly labels?: Record<string, string>;
+  /** Running containers, name → container ID (`status.containerStatuses`, containerd). */
+  readonly containerIds?: Record<string, string>;
 }
 
 /**
@@ -665,6 +668,7 @@ export function makePod(spec: PodSpecLite): V1Pod {
       ...(spec.ownerReferences === undefined
         ? {}
         : { ownerReferences: spec.ownerReferences.map((owner) => ({ ...owner })) }),
+      ...(spec.labels === undefined ? {} : { labels: { ...spec.labels } }),
       ...(spec.deletionTimestamp === undefined ? {} : {
         deletionTimestamp: new Date(spec.deletionTimestamp),
         deletionGracePeriodSeconds: spec.terminationGracePeriodSeconds ?? 30,
@@ -678,7 +682,19 @@ export function makePod(spec: PodSpecLite): V1Pod {
         ? {}
         : { terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds }),
     },
-    status: { phase: "Running" },
+    status: {
+      phase: "Running",
+      ...(spec.containerIds === undefined ? {} : {
+        containerStatuses: Object.entries(spec.containerIds).map(([name, id]) => ({
+          name,
+          containerID: `containerd://${id}`,
+          image: "registry.k8s.io/pause:3.10",
+          imageID: "",
+          ready: true,
+          restartCount: 0,
+        })),
+      }),
+    },
   };
 }
 

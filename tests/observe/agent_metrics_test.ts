@@ -185,7 +185,8 @@ Deno.test("AgentMetrics pod gauges: named pods of the latest scan only, dropped 
       20 * MiB,
     ]]),
   );
-  assert.equal(metrics.podFullAvg10.get({ namespace: "shop", pod: "web-1" }), 41);
+  // A ratio 0-1 (issue 21): the kernel's 41 percent.
+  assert.equal(metrics.podFullAvg10.get({ namespace: "shop", pod: "web-1" }), 0.41);
 
   // A later scan without a LIST: names are remembered; db-0 is gone from the scan.
   metrics.tick(

@@ -87,7 +87,7 @@ Deno.test("GET /metrics on a live server passes promtool check metrics, with eve
         "soomkiller_api_requests_total",
         "soomkiller_tick_duration_seconds",
         "soomkiller_pod_swap_bytes",
-        "soomkiller_pod_memory_pressure_full_avg10",
+        "soomkiller_pod_memory_pressure_full_avg10_ratio",
         "soomkiller_build_info",
         "soomkiller_kernel_oom_kills_total",
         "soomkiller_events_total",

@@ -114,9 +114,9 @@ Deno.test({
       assert.equal(
         metricValue(
           scrape,
-          'soomkiller_pod_memory_pressure_full_avg10{namespace="shop",pod="web-1"}',
+          'soomkiller_pod_memory_pressure_full_avg10_ratio{namespace="shop",pod="web-1"}',
         ),
-        51,
+        0.51,
       );
       assert.equal(metricValue(scrape, "soomkiller_candidates"), 2);
       assert.equal(metricValue(scrape, 'soomkiller_api_requests_total{verb="POST",code="201"}'), 1);

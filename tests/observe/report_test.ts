@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { summaryMessage } from "../../src/observe/observability.ts";
 import { median, ReportAccumulator } from "../../src/observe/report.ts";
 import { actedTick, candidate, observation, podMeta, podStats } from "./helpers.ts";
 
@@ -77,4 +78,38 @@ Deno.test("ReportAccumulator reports null rates when no rate was measured", () =
   assert.equal(summary.rateMedianPagesPerSecond, null);
   assert.equal(summary.rateMaxPagesPerSecond, null);
   assert.equal(summary.failedSamples, 1);
+});
+
+Deno.test("the summary line is words only: plurals right, the actions spelt out, no JSON (issue 21)", () => {
+  const base = {
+    intervalSeconds: 60,
+    ticks: 60,
+    failedSamples: 0,
+    rateMinPagesPerSecond: 0,
+    rateMedianPagesPerSecond: 12.4,
+    rateMaxPagesPerSecond: 40,
+    scans: 1,
+    candidatesMax: 1,
+    actions: {},
+  };
+  assert.equal(
+    summaryMessage(base),
+    "Last 60 s: swap I/O 0/12/40 pages/s (min/median/max), 60 ticks, 1 pod scan, up to 1 " +
+      "candidate, no action",
+  );
+  assert.equal(
+    summaryMessage({
+      ...base,
+      ticks: 1,
+      failedSamples: 1,
+      rateMinPagesPerSecond: null,
+      rateMedianPagesPerSecond: null,
+      rateMaxPagesPerSecond: null,
+      scans: 0,
+      candidatesMax: 2,
+      actions: { deleted: 1, "dry-run": 2 },
+    }),
+    "Last 60 s: no swap I/O rate measured, 1 tick, 1 unreadable sample, 0 pod scans, up to 2 " +
+      "candidates, actions: 1 deleted, 2 dry-run",
+  );
 });
