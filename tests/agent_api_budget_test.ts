@@ -4,113 +4,69 @@
  * with jitter after failures, Retry-After honoured, one ERROR per failure streak and a
  * summary when it ends.
  */
-import { AGENT_TEST_CONFIG, TEST_NODE } from "./fakes/agent_config.ts";
+import { TEST_NODE } from "./fakes/agent_config.ts";
 import assert from "node:assert/strict";
-import { createKubeClient } from "../src/act/kube_client.ts";
-import { Agent } from "../src/agent.ts";
 import type { Config } from "../src/config.ts";
-import type { Meminfo } from "../src/sense/meminfo.ts";
-import type { NodeSensor } from "../src/sense/node_sensor.ts";
-import type { PodScan } from "../src/sense/pod_scan.ts";
-import type { ContainerStats, PodStats } from "../src/sense/pod_stats.ts";
-import { type ApiStandin, makePod, startApiStandin } from "./fakes/api_standin.ts";
+import type { ContainerStats } from "../src/sense/pod_stats.ts";
+import { startAgentHarness } from "./fakes/agent_harness.ts";
+import { type ApiStandin, makePod } from "./fakes/api_standin.ts";
 import { fakeContainerId, fakePodUid } from "./fakes/cgroup_tree.ts";
-import { FakeClock } from "./fakes/fake_clock.ts";
-import { RecordingLog } from "./fakes/recording_log.ts";
+import { podStats } from "./fakes/pod_records.ts";
 
 const NODE = TEST_NODE;
 const MiB = 1 << 20;
 const GiB = 1 << 30;
 
-const CONFIG: Config = AGENT_TEST_CONFIG;
-
-class Node implements NodeSensor {
-  swapIoPagesPerSecond = 0;
-  pods: PodStats[] = [];
-  #pages = 1_000_000;
-  #lastMs: number | null = null;
-  constructor(readonly clock: FakeClock) {}
-  readSwapIo() {
-    const nowMs = this.clock.monotonicMs();
-    if (this.#lastMs !== null) {
-      this.#pages += this.swapIoPagesPerSecond * (nowMs - this.#lastMs) / 1000;
-    }
-    this.#lastMs = nowMs;
-    return Promise.resolve({ swapInPages: this.#pages, swapOutPages: 0, oomKills: 0 });
-  }
-  readMeminfo(): Promise<Meminfo> {
-    // The node's swap in use is the pods' (a move of 1 MiB makes the agent walk the pods).
-    const usedBytes = this.pods.reduce((sum, pod) => sum + pod.swapCurrentBytes, 0);
-    return Promise.resolve({
-      memTotalBytes: 8 * GiB,
-      memAvailableBytes: 4 * GiB,
-      swapTotalBytes: 2 * GiB,
-      swapFreeBytes: 2 * GiB - usedBytes,
-    });
-  }
-  scanPods(): Promise<PodScan> {
-    return Promise.resolve({ pods: [...this.pods], errors: [] });
-  }
-  recheckSwapBytes(cgroupPath: string) {
-    const pod = this.pods.find((p) => p.cgroupPath === cgroupPath);
-    return Promise.resolve(pod ? pod.swapCurrentBytes : "gone" as const);
-  }
-}
-
 function stats(uid: string, swapMiB: number, full: number, containers: ContainerStats[] = []) {
-  return {
-    uid,
-    cgroupPath: `/cg/pod${uid}`,
-    qosClass: "burstable" as const,
-    swapCurrentBytes: swapMiB * MiB,
-    memoryCurrentBytes: 64 * MiB,
-    memoryMaxBytes: 64 * MiB,
-    fullAvg10Percent: full,
-    someAvg10Percent: full,
-    oomKillCount: 0,
-    containers,
-  };
+  return podStats(uid, swapMiB * MiB, full, { containers });
 }
 
 async function setup(config: Partial<Config>) {
-  const clock = new FakeClock(0);
-  const node = new Node(clock);
-  const api = await startApiStandin({
-    tls: false,
-    pods: [
+  const h = await startAgentHarness(
+    [
       makePod({ name: "db-0", uid: fakePodUid(1), nodeName: NODE }),
       makePod({ name: "web-0", uid: fakePodUid(2), nodeName: NODE }),
     ],
-  });
-  const kube = createKubeClient({
-    server: api.url,
-    caPem: null,
-    insecureSkipTlsVerify: false,
-    clientCertPem: null,
-    clientKeyPem: null,
-    token: null,
-  }, { timeoutMs: 500, allowInsecureHttp: true });
-  const log = new RecordingLog();
-  const full = { ...CONFIG, ...config };
-  // Jitter fixed at its lowest for a reproducible schedule (half the nominal delay).
-  const agent = new Agent(full, { sensor: node, clock, kube, log: log.logger, random: () => 0 });
+    config,
+    { swapTotalBytes: 2 * GiB, swapOutPages: 0 },
+  );
   return {
-    clock,
-    node,
-    api,
-    log,
+    clock: h.clock,
+    node: h.node,
+    api: h.api,
+    log: h.log,
     /** Runs `n` ticks, one poll interval of fake time each. */
     async ticks(n: number): Promise<void> {
       for (let i = 0; i < n; i++) {
-        await agent.tick();
-        clock.advance(full.pollIntervalMs);
+        await h.agent.tick();
+        h.clock.advance(h.config.pollIntervalMs);
       }
     },
-    async [Symbol.asyncDispose]() {
-      kube.close();
-      await api.close();
-    },
+    [Symbol.asyncDispose]: () => h[Symbol.asyncDispose](),
   };
+}
+
+/**
+ * db-0's container sits at memory.max, its swap growing `mibPerTick` a tick (a second) from
+ * 80 MiB toward its 100 MiB limit, for 40 ticks.
+ */
+async function growDbSwapToLimit(
+  h: Awaited<ReturnType<typeof setup>>,
+  mibPerTick: number,
+): Promise<void> {
+  let swapMiB = 80;
+  for (let i = 0; i < 40; i++) {
+    const container: ContainerStats = {
+      id: fakeContainerId(1),
+      swapCurrentBytes: swapMiB * MiB,
+      swapMaxBytes: 100 * MiB,
+      memoryCurrentBytes: 64 * MiB,
+      memoryMaxBytes: 64 * MiB,
+    };
+    h.node.pods = [stats(fakePodUid(1), swapMiB, 0, [container]), stats(fakePodUid(2), 1, 0)];
+    await h.ticks(1);
+    swapMiB = Math.min(99.9, swapMiB + mibPerTick);
+  }
 }
 
 function lists(api: ApiStandin) {
@@ -124,22 +80,7 @@ Deno.test("headroom: one action costs 4 API requests (LIST, DisruptionTarget pat
   // the headroom alarm, every tick, also while the pod shuts down in its grace period. (At
   // 1 MiB/s the projection is credible at once, so the LIST that learns the grace period is
   // the one the decision uses; a slower growth acted on later costs one LIST more.)
-  let swapMiB = 80;
-  const refresh = () => {
-    const container: ContainerStats = {
-      id: fakeContainerId(1),
-      swapCurrentBytes: swapMiB * MiB,
-      swapMaxBytes: 100 * MiB,
-      memoryCurrentBytes: 64 * MiB,
-      memoryMaxBytes: 64 * MiB,
-    };
-    h.node.pods = [stats(fakePodUid(1), swapMiB, 0, [container]), stats(fakePodUid(2), 1, 0)];
-  };
-  for (let i = 0; i < 40; i++) {
-    refresh();
-    await h.ticks(1);
-    swapMiB = Math.min(99.9, swapMiB + 1);
-  }
+  await growDbSwapToLimit(h, 1);
   // Issue 12 asked for 3 (LIST, DELETE, Event); issue 13's DisruptionTarget condition adds
   // the status patch before the DELETE, so a Job can tell a soft OOM kill from a failure.
   assert.deepEqual(h.api.requests.map((r) => `${r.method} ${r.path}`), [
@@ -154,22 +95,7 @@ Deno.test("headroom with the early warning (issue 21): a LIST and an Event more,
   await using h = await setup({ headroomTrigger: true });
   // db-0's container sits at memory.max, its swap growing 0.5 MiB/s toward its 100 MiB
   // limit: the warning first, the headroom alarm once the projection is credible.
-  let swapMiB = 80;
-  const refresh = () => {
-    const container: ContainerStats = {
-      id: fakeContainerId(1),
-      swapCurrentBytes: swapMiB * MiB,
-      swapMaxBytes: 100 * MiB,
-      memoryCurrentBytes: 64 * MiB,
-      memoryMaxBytes: 64 * MiB,
-    };
-    h.node.pods = [stats(fakePodUid(1), swapMiB, 0, [container]), stats(fakePodUid(2), 1, 0)];
-  };
-  for (let i = 0; i < 40; i++) {
-    refresh();
-    await h.ticks(1);
-    swapMiB = Math.min(99.9, swapMiB + 0.5);
-  }
+  await growDbSwapToLimit(h, 0.5);
   // The warning names the pod with a LIST; the decision LISTs afresh (a pod may have
   // started terminating since), as it always does.
   assert.deepEqual(h.api.requests.map((r) => `${r.method} ${r.path}`), [

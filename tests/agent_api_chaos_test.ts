@@ -21,6 +21,7 @@ import {
   type CannedResponse,
   makePod,
   type RecordedRequest,
+  standinConnection,
   startApiStandin,
 } from "./fakes/api_standin.ts";
 import { fakePodUid } from "./fakes/cgroup_tree.ts";
@@ -143,14 +144,10 @@ async function runAgent(
     tls: false,
     pods: PODS.map((p) => makePod({ name: p.name, uid: p.uid, nodeName: NODE })),
   });
-  const kube = createKubeClient({
-    server: api.url,
-    caPem: null,
-    insecureSkipTlsVerify: false,
-    clientCertPem: null,
-    clientKeyPem: null,
-    token: null,
-  }, { timeoutMs: 100, allowInsecureHttp: true });
+  const kube = createKubeClient(standinConnection(api), {
+    timeoutMs: 100,
+    allowInsecureHttp: true,
+  });
   try {
     const matcher = mode === "evict"
       ? { method: "POST", pathPrefix: "/api/v1/" }

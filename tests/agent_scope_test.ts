@@ -4,57 +4,20 @@
  * armed, in scope or not) and the opt-in scope (`--pod-selector`, `--namespaces`): pods
  * outside it are never chosen, and the decision line says so.
  */
-import { AGENT_TEST_CONFIG, TEST_NODE } from "./fakes/agent_config.ts";
+import { TEST_NODE } from "./fakes/agent_config.ts";
 import assert from "node:assert/strict";
-import { createKubeClient } from "../src/act/kube_client.ts";
-import { Agent, type TickReport } from "../src/agent.ts";
+import type { TickReport } from "../src/agent.ts";
 import type { Config } from "../src/config.ts";
 import { parseLabelSelector } from "../src/decide/label_selector.ts";
 import { AgentMetrics } from "../src/observe/agent_metrics.ts";
-import type { Meminfo } from "../src/sense/meminfo.ts";
-import type { NodeSensor } from "../src/sense/node_sensor.ts";
-import type { PodScan } from "../src/sense/pod_scan.ts";
 import type { ContainerStats, PodStats } from "../src/sense/pod_stats.ts";
-import { makePod, type PodSpecLite, startApiStandin } from "./fakes/api_standin.ts";
+import { startAgentHarness } from "./fakes/agent_harness.ts";
+import { makePod, type PodSpecLite } from "./fakes/api_standin.ts";
 import { fakeContainerId, fakePodUid } from "./fakes/cgroup_tree.ts";
-import { FakeClock } from "./fakes/fake_clock.ts";
-import { RecordingLog } from "./fakes/recording_log.ts";
+import { podStats } from "./fakes/pod_records.ts";
 
 const MiB = 1 << 20;
 const GiB = 1 << 30;
-
-/** A node whose pods' swap the test sets; the node's swap in use follows them. */
-class Node implements NodeSensor {
-  swapIoPagesPerSecond = 0;
-  pods: PodStats[] = [];
-  #pages = 1_000_000;
-  #lastMs: number | null = null;
-  constructor(readonly clock: FakeClock) {}
-  readSwapIo() {
-    const nowMs = this.clock.monotonicMs();
-    if (this.#lastMs !== null) {
-      this.#pages += this.swapIoPagesPerSecond * (nowMs - this.#lastMs) / 1000;
-    }
-    this.#lastMs = nowMs;
-    return Promise.resolve({ swapInPages: this.#pages, swapOutPages: 7, oomKills: 0 });
-  }
-  readMeminfo(): Promise<Meminfo> {
-    const usedBytes = this.pods.reduce((sum, pod) => sum + pod.swapCurrentBytes, 0);
-    return Promise.resolve({
-      memTotalBytes: 8 * GiB,
-      memAvailableBytes: 4 * GiB,
-      swapTotalBytes: 4 * GiB,
-      swapFreeBytes: 4 * GiB - usedBytes,
-    });
-  }
-  scanPods(): Promise<PodScan> {
-    return Promise.resolve({ pods: [...this.pods], errors: [] });
-  }
-  recheckSwapBytes(cgroupPath: string) {
-    const pod = this.pods.find((p) => p.cgroupPath === cgroupPath);
-    return Promise.resolve(pod ? pod.swapCurrentBytes : "gone" as const);
-  }
-}
 
 /** A pod cgroup with one container at memory.max, `swapMiB` of a 512 MiB swap limit. */
 function stats(n: number, swapMiB: number, full = 0): PodStats {
@@ -65,28 +28,14 @@ function stats(n: number, swapMiB: number, full = 0): PodStats {
     memoryCurrentBytes: 64 * MiB,
     memoryMaxBytes: 64 * MiB,
   };
-  return {
-    uid: fakePodUid(n),
-    cgroupPath: `/cg/pod${fakePodUid(n)}`,
-    qosClass: "burstable",
-    swapCurrentBytes: swapMiB * MiB,
-    memoryCurrentBytes: 64 * MiB,
-    memoryMaxBytes: 64 * MiB,
-    fullAvg10Percent: full,
-    someAvg10Percent: full,
-    oomKillCount: 0,
-    containers: [container],
-  };
+  return podStats(fakePodUid(n), swapMiB * MiB, full, { containers: [container] });
 }
 
 type Pod = Omit<PodSpecLite, "nodeName" | "uid">;
 
 async function setup(pods: readonly Pod[], config: Partial<Config>) {
-  const clock = new FakeClock(0);
-  const node = new Node(clock);
-  const api = await startApiStandin({
-    tls: false,
-    pods: pods.map((pod, i) =>
+  const h = await startAgentHarness(
+    pods.map((pod, i) =>
       makePod({
         ...pod,
         uid: fakePodUid(i + 1),
@@ -94,37 +43,25 @@ async function setup(pods: readonly Pod[], config: Partial<Config>) {
         containerIds: { [pod.name.replace(/-\d+$/, "")]: fakeContainerId(i + 1) },
       })
     ),
-  });
-  const kube = createKubeClient({
-    server: api.url,
-    caPem: null,
-    insecureSkipTlsVerify: false,
-    clientCertPem: null,
-    clientKeyPem: null,
-    token: null,
-  }, { timeoutMs: 500, allowInsecureHttp: true });
-  const log = new RecordingLog();
-  const full: Config = { ...AGENT_TEST_CONFIG, ...config };
-  const agent = new Agent(full, { sensor: node, clock, kube, log: log.logger, random: () => 0 });
-  const metrics = new AgentMetrics(full, "test");
+    config,
+    { swapTotalBytes: 4 * GiB, swapOutPages: 7 },
+  );
+  const metrics = new AgentMetrics(h.config, "test");
   return {
-    node,
-    api,
-    log,
+    node: h.node,
+    api: h.api,
+    log: h.log,
     metrics,
     async tick(): Promise<TickReport> {
-      const report = await agent.tick();
-      metrics.tick(report, 1, clock.monotonicMs());
-      clock.advance(full.pollIntervalMs);
+      const report = await h.agent.tick();
+      metrics.tick(report, 1, h.clock.monotonicMs());
+      h.clock.advance(h.config.pollIntervalMs);
       return report;
     },
     destructive: () =>
-      api.requests.filter((r) => r.method === "DELETE" || r.path.endsWith("/eviction"))
+      h.api.requests.filter((r) => r.method === "DELETE" || r.path.endsWith("/eviction"))
         .map((r) => `${r.method} ${r.path}`),
-    async [Symbol.asyncDispose]() {
-      kube.close();
-      await api.close();
-    },
+    [Symbol.asyncDispose]: () => h[Symbol.asyncDispose](),
   };
 }
 

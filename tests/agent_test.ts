@@ -30,6 +30,7 @@ import {
   nodeOwner,
   type PodSpecLite,
   type RecordedRequest,
+  standinConnection,
   startApiStandin,
   statusBody,
 } from "./fakes/api_standin.ts";
@@ -581,14 +582,10 @@ Deno.test("a malformed pod file is logged for that pod and the others are still 
       tls: false,
       pods: [makePod({ ...DB, nodeName: NODE }), makePod({ ...WEB, nodeName: NODE })],
     });
-    const kube = createKubeClient({
-      server: api.url,
-      caPem: null,
-      insecureSkipTlsVerify: false,
-      clientCertPem: null,
-      clientKeyPem: null,
-      token: null,
-    }, { timeoutMs: API_TIMEOUT_MS, allowInsecureHttp: true });
+    const kube = createKubeClient(standinConnection(api), {
+      timeoutMs: API_TIMEOUT_MS,
+      allowInsecureHttp: true,
+    });
     try {
       const clock = new FakeClock(0);
       const log = new RecordingLog();

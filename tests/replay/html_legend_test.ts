@@ -10,6 +10,7 @@ import { renderReplayHtml } from "../../src/replay/html.ts";
 import { replay } from "../../src/replay/replay.ts";
 import { parseTrace } from "../../src/replay/trace.ts";
 import { CHROMIUM, tool } from "../tools.ts";
+import { probeInChromium } from "./chromium_probe.ts";
 
 const chromium = tool(CHROMIUM);
 const config: Config = { ...DEFAULTS, nodeName: "vm-node" };
@@ -23,7 +24,7 @@ async function page(name: string): Promise<string> {
 }
 
 /** Runs in the page: where things landed, in viewport pixels. */
-const PROBE = `<script>
+const MEASURE = `
 const rect = (el) => { const r = el.getBoundingClientRect(); return { left: r.left, right: r.right, top: r.top, bottom: r.bottom }; };
 const svg = document.querySelector("svg.replay-figure");
 const out = {
@@ -40,11 +41,7 @@ const out = {
   markers: [...svg.querySelectorAll("g.marker text")].map((t) => ({ text: t.textContent, ...rect(t) })),
   graceShort: [...svg.querySelectorAll("g.grace-short text")].map((t) => ({ text: t.textContent, ...rect(t) })),
 };
-const pre = document.createElement("pre");
-pre.id = "probe";
-pre.textContent = JSON.stringify(out);
-document.body.append(pre);
-</script>`;
+`;
 
 interface Box {
   left: number;
@@ -66,33 +63,13 @@ interface Probe {
 }
 
 async function probe(html: string, width: number, dir: string): Promise<Probe> {
-  const file = `${dir}/page-${width}.html`;
-  await Deno.writeTextFile(file, html.replace("</body>", `${PROBE}\n</body>`));
-  const out = await new Deno.Command("chromium", {
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--hide-scrollbars",
-      `--user-data-dir=${dir}/profile`,
-      `--window-size=${width},1000`,
-      "--virtual-time-budget=5000",
-      "--dump-dom",
-      `file://${file}`,
-    ],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(90_000),
-  }).output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  const text = /<pre id="probe">([^<]*)<\/pre>/.exec(new TextDecoder().decode(out.stdout))?.[1];
-  assert.ok(text, "no probe in the DOM Chromium dumped");
-  return JSON.parse(
-    text.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&"),
-  ) as Probe;
+  return await probeInChromium(html, MEASURE, {
+    dir,
+    file: `page-${width}.html`,
+    width,
+    height: 1000,
+    hideScrollbars: true,
+  }) as Probe;
 }
 
 Deno.test(

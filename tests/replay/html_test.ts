@@ -12,6 +12,7 @@ import { parseSubcommand, runReplay } from "../../src/replay/commands.ts";
 import { replay, type ReplayResult, type ReplaySample } from "../../src/replay/replay.ts";
 import { parseTrace, type Trace } from "../../src/replay/trace.ts";
 import { CHROMIUM, tool } from "../tools.ts";
+import { probeInChromium } from "./chromium_probe.ts";
 
 const chromium = tool(CHROMIUM);
 const silent = getLogger(["replay-html-test-silent"]);
@@ -105,7 +106,7 @@ Deno.test("replay --html FILE is parsed, and runReplay() writes the page", async
  * Runs in the page, in Chromium: where each marker and axis label landed, so the test can
  * check what is on screen, not only what the file says.
  */
-const PROBE = `<script>
+const MEASURE = `
 const out = [...document.querySelectorAll("section.replay")].map((section) => {
   const svg = section.querySelector("svg").getBoundingClientRect();
   const box = (el) => { const r = el.getBoundingClientRect(); return { left: r.left - svg.left, right: r.right - svg.left, top: r.top - svg.top, width: r.width, height: r.height }; };
@@ -120,11 +121,7 @@ const out = [...document.querySelectorAll("section.replay")].map((section) => {
     axisLabels: [...section.querySelectorAll("text.axis-label")].map((t) => ({ text: t.textContent, ...box(t) })),
   };
 });
-const pre = document.createElement("pre");
-pre.id = "probe";
-pre.textContent = JSON.stringify(out);
-document.body.append(pre);
-</script>`;
+`;
 
 interface Probe {
   svgWidth: number;
@@ -150,33 +147,12 @@ Deno.test(
     );
     const dir = await Deno.makeTempDir({ prefix: "soomkiller-html-" });
     try {
-      const page = renderPage("three traces", sections).replace("</body>", `${PROBE}\n</body>`);
-      await Deno.writeTextFile(`${dir}/page.html`, page);
-      const out = await new Deno.Command("chromium", {
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--no-first-run",
-          "--disable-background-networking",
-          `--user-data-dir=${dir}/profile`,
-          "--window-size=1100,1000",
-          "--virtual-time-budget=5000",
-          "--dump-dom",
-          `file://${dir}/page.html`,
-        ],
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-        signal: AbortSignal.timeout(90_000),
-      }).output();
-      const dom = new TextDecoder().decode(out.stdout);
-      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-      const probeText = /<pre id="probe">([^<]*)<\/pre>/.exec(dom)?.[1];
-      assert.ok(probeText, `no probe in the DOM Chromium dumped: ${dom.slice(0, 300)}`);
-      const probes = JSON.parse(
-        probeText.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&"),
-      ) as Probe[];
+      const probes = await probeInChromium(renderPage("three traces", sections), MEASURE, {
+        dir,
+        file: "page.html",
+        width: 1100,
+        height: 1000,
+      }) as Probe[];
       assert.equal(probes.length, TRACES.length);
 
       probes.forEach((probe, i) => {
