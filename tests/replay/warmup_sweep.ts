@@ -92,6 +92,10 @@ if (import.meta.main) {
     ["defaults", {}],
     ["no extrapolation limit", { maxExtrapolationRatio: Infinity }],
     ["least-squares fits", { fit: "least-squares" }],
+    ["the earlier default (least squares, no limit)", {
+      fit: "least-squares",
+      maxExtrapolationRatio: Infinity,
+    }],
   ];
   for (const [name, change] of variants) {
     const deleted = sweep(cases, { ...headroomEstimator(1000), ...change });
