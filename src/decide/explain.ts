@@ -62,6 +62,11 @@ export function describeHeadroom(
       swapLimitBytes: c.swapLimitBytes,
       limitSource: c.limitSource,
       swapFullPercent: Math.round(c.swapFullPercent * 10) / 10,
+      // What the projection followed (the footprint, or swap) and where the kernel kills.
+      levelSource: c.levelSource,
+      levelBytes: Math.round(c.levelBytes),
+      levelLimitBytes: Math.round(c.levelLimitBytes),
+      observedSeconds: c.observedSeconds === null ? null : Math.round(c.observedSeconds * 10) / 10,
       growthBytesPerSecond: c.growthBytesPerSecond === null
         ? null
         : Math.round(c.growthBytesPerSecond),
