@@ -32,7 +32,11 @@ export const ALTERNATIVES: readonly Policy[] = [
   estimatorPolicy("swap instead of footprint", { level: "swap" }),
   estimatorPolicy("least-squares fits", { fit: "least-squares" }),
   estimatorPolicy("no extrapolation limit", { maxExtrapolationRatio: Infinity }),
-  estimatorPolicy("earlier default (swap, least squares)", { level: "swap", fit: "least-squares" }),
+  estimatorPolicy("earlier default (swap, least squares, no limit)", {
+    level: "swap",
+    fit: "least-squares",
+    maxExtrapolationRatio: Infinity,
+  }),
   estimatorPolicy("no plateau: straight line on the footprint", {
     model: "linear",
     level: HEADROOM_ESTIMATOR.level,
