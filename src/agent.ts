@@ -53,7 +53,7 @@ import {
 } from "./decide/early_warning.ts";
 import { actedOnUids } from "./decide/kill_once.ts";
 import type { KernelOomKill } from "./decide/oom_watch.ts";
-import { headroomEstimator, type HeadroomSettings } from "./decide/headroom.ts";
+import { headroomEstimator, type HeadroomSettings } from "./decide/headroom_settings.ts";
 import {
   exclusionsOf,
   type Shortlist,

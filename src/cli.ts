@@ -4,7 +4,7 @@
  * drives parsing, validation and `--help`.
  */
 import { type Config, DEFAULTS, type LogLevel } from "./config.ts";
-import type { HeadroomModel } from "./decide/headroom.ts";
+import type { HeadroomModel } from "./decide/headroom_settings.ts";
 import { type LabelSelector, parseLabelSelector } from "./decide/label_selector.ts";
 import { formatDuration, parseDuration } from "./duration.ts";
 import { parseListenAddress } from "./observe/listen_address.ts";

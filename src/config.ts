@@ -1,4 +1,4 @@
-import type { HeadroomModel } from "./decide/headroom.ts";
+import type { HeadroomModel } from "./decide/headroom_settings.ts";
 import type { DecideSettings } from "./decide/settings.ts";
 import {
   DEFAULT_PROTECTED_NAMESPACES,

@@ -15,11 +15,11 @@ import { afterRound, type EvictFallbackState, NOT_BLOCKED } from "./evict_fallba
 import {
   type ContainerHeadroom,
   containersAtRisk,
-  type HeadroomSettings,
   type HeadroomState,
   INITIAL_HEADROOM_STATE,
   updateHeadroom,
 } from "./headroom.ts";
+import type { HeadroomSettings } from "./headroom_settings.ts";
 import {
   type ActedPod,
   INITIAL_KILL_ONCE_STATE,

@@ -1,12 +1,8 @@
 // The headroom estimator's level: the container's footprint (anon + shmem + swap −
 // swapcached) against the room the kernel leaves, and fits that one reading cannot steer.
 import assert from "node:assert/strict";
-import {
-  headroomEstimator,
-  INITIAL_HEADROOM_STATE,
-  levelOf,
-  updateHeadroom,
-} from "../../src/decide/headroom.ts";
+import { INITIAL_HEADROOM_STATE, levelOf, updateHeadroom } from "../../src/decide/headroom.ts";
+import { headroomEstimator } from "../../src/decide/headroom_settings.ts";
 import type { ContainerFootprint, ContainerStats, PodStats } from "../../src/sense/pod_stats.ts";
 
 const MiB = 1 << 20;

@@ -2,13 +2,12 @@ import assert from "node:assert/strict";
 import {
   type ContainerHeadroom,
   containersAtRisk,
-  growthBytesPerSecond,
   headroomAlarms,
-  headroomEstimator,
   INITIAL_HEADROOM_STATE,
-  type LevelPoint,
   updateHeadroom,
 } from "../../src/decide/headroom.ts";
+import { headroomEstimator } from "../../src/decide/headroom_settings.ts";
+import { growthBytesPerSecond, type LevelPoint } from "../../src/decide/level_projection.ts";
 import type { PodStats } from "../../src/sense/pod_stats.ts";
 
 const MiB = 1 << 20;

@@ -3,15 +3,16 @@
 import assert from "node:assert/strict";
 import {
   type ContainerHeadroom,
-  growthRun,
-  headroomEstimator,
-  type HeadroomModel,
   INITIAL_HEADROOM_STATE,
+  updateHeadroom,
+} from "../../src/decide/headroom.ts";
+import { headroomEstimator, type HeadroomModel } from "../../src/decide/headroom_settings.ts";
+import {
+  growthRun,
   type LevelPoint,
   projectLevel,
   secondsToLimit,
-  updateHeadroom,
-} from "../../src/decide/headroom.ts";
+} from "../../src/decide/level_projection.ts";
 import type { PodStats } from "../../src/sense/pod_stats.ts";
 
 const MiB = 1 << 20;

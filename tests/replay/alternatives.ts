@@ -6,7 +6,7 @@ import {
   HEADROOM_ESTIMATOR,
   headroomEstimator,
   type HeadroomSettings,
-} from "../../src/decide/headroom.ts";
+} from "../../src/decide/headroom_settings.ts";
 import { getLogger } from "../../src/observe/log.ts";
 import { replay } from "../../src/replay/replay.ts";
 import { formatSideBySide, loadCorpus, type Policy, sideBySide } from "./policies.ts";

@@ -3,7 +3,7 @@
 // pressure pod, replayed under four policies side by side. The defaults must convert every
 // kernel kill, in time, on the right pod, and never act on a pod that lived.
 import assert from "node:assert/strict";
-import { HEADROOM_EVIDENCE_SECONDS } from "../../src/decide/headroom.ts";
+import { HEADROOM_EVIDENCE_SECONDS } from "../../src/decide/headroom_settings.ts";
 import {
   type CorpusCase,
   fillStartMs,

@@ -6,11 +6,10 @@
 //   deno run -A tests/replay/warmup_sweep.ts [--cases 2000]
 import {
   headroomAlarms,
-  headroomEstimator,
-  type HeadroomSettings,
   INITIAL_HEADROOM_STATE,
   updateHeadroom,
 } from "../../src/decide/headroom.ts";
+import { headroomEstimator, type HeadroomSettings } from "../../src/decide/headroom_settings.ts";
 import type { PodStats } from "../../src/sense/pod_stats.ts";
 
 const MiB = 1 << 20;

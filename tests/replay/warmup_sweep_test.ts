@@ -2,7 +2,7 @@
 // limit 1.2× their plateau (they all live), each of the estimator's choices spares some the
 // earlier estimator deleted. Deterministic (a fixed seed); 300 cases, about 3 s.
 import assert from "node:assert/strict";
-import { headroomEstimator, type HeadroomSettings } from "../../src/decide/headroom.ts";
+import { headroomEstimator, type HeadroomSettings } from "../../src/decide/headroom_settings.ts";
 import { sweep } from "./warmup_sweep.ts";
 
 const CASES = 300;
