@@ -39,12 +39,7 @@ import {
   type NodeStep,
   settle,
 } from "./decide/agent_state.ts";
-import type {
-  Decision,
-  EarlyWarningReport,
-  NamedContainer,
-  TickReport,
-} from "./decide/decision.ts";
+import type { Decision, EarlyWarningReport, TickReport } from "./decide/decision.ts";
 import {
   dueWarnings,
   type EarlyWarningState,
@@ -53,6 +48,7 @@ import {
 } from "./decide/early_warning.ts";
 import { actedOnUids } from "./decide/kill_once.ts";
 import type { KernelOomKill } from "./decide/oom_watch.ts";
+import { containerName, nameContainers } from "./decide/named_containers.ts";
 import { headroomEstimator, type HeadroomSettings } from "./decide/headroom_settings.ts";
 import {
   exclusionsOf,
@@ -62,7 +58,6 @@ import {
   TRIGGERS,
   underPressure,
 } from "./decide/policy.ts";
-import type { PodMeta } from "./decide/pod_meta.ts";
 import { exclusionOf, type Selection } from "./decide/select.ts";
 import { recordEarlyWarning } from "./act/warning_event.ts";
 import { DecisionLog } from "./observe/decision_log.ts";
@@ -199,7 +194,7 @@ export class Agent {
       ...report,
       pods: facts.pods,
       headroom: facts.containers,
-      swapContainers: this.#named(facts.containers),
+      swapContainers: nameContainers(facts.containers, (uid) => this.#pods.get(uid)),
       ...(earlyWarnings.length > 0 ? { earlyWarnings } : {}),
       kernelOomKills: facts.kernelOomKills,
     };
@@ -326,19 +321,6 @@ export class Agent {
     return warnings;
   }
 
-  /** The containers with swap in use whose pod the agent has named (from its LISTs). */
-  #named(containers: readonly TickFacts["containers"][number][]): NamedContainer[] {
-    const named: NamedContainer[] = [];
-    for (const headroom of containers) {
-      if (headroom.swapBytes <= 0) continue;
-      const pod = this.#pods.get(headroom.podUid);
-      if (pod === undefined) continue;
-      const container = containerName(pod, headroom.containerId);
-      named.push({ namespace: pod.namespace, pod: pod.name, container, headroom });
-    }
-    return named;
-  }
-
   /** The rules of decide/policy.ts, most urgent first; the first that decides ends the walk. */
   async #decide(facts: TickFacts): Promise<Decision> {
     for (const policy of TRIGGERS) {
@@ -445,11 +427,6 @@ function cgroupsPresent(scan: PodScan): ReadonlySet<string> | null {
     present.add(uid);
   }
   return present;
-}
-
-/** A container's name as the API lists it, or the first 12 characters of its ID. */
-function containerName(pod: PodMeta, containerId: string): string {
-  return pod.containerNames?.[containerId] ?? containerId.slice(0, 12);
 }
 
 function messageOf(error: unknown): string {

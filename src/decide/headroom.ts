@@ -194,8 +194,8 @@ function estimate(
     plateauBytes,
     secondsLeft,
     observedSeconds: projection?.observedSeconds ?? null,
-    credible: secondsLeft !== null &&
-      secondsLeft <= settings.maxExtrapolationRatio * projection!.observedSeconds,
+    credible: projection !== null && secondsLeft !== null &&
+      secondsLeft <= settings.maxExtrapolationRatio * projection.observedSeconds,
     atMemoryMax: container.memoryMaxBytes !== null &&
       container.memoryCurrentBytes >= container.memoryMaxBytes * settings.atMemoryMaxRatio,
     growing,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { LogGate, REPEAT_LOG_INTERVAL_MS } from "../../src/observe/decision_log.ts";
+import { LogGate, REPEAT_LOG_INTERVAL_MS } from "../../src/observe/log_gate.ts";
 
 Deno.test("LogGate: a key once per interval on the time it is given; reopen lets it through", () => {
   const gate = new LogGate();
